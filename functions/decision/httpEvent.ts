@@ -1,0 +1,119 @@
+/**
+ * Turns the three transports' event shapes into one request the decision logic
+ * understands. Every field is read defensively: events come from the internet.
+ *
+ * - restApi:     API Gateway REST proxy integration, payload 1.0 (`httpMethod`, `path`, `pathParameters`)
+ * - httpApi:     API Gateway HTTP API, payload 2.0 (`requestContext.http.method`, `rawPath`, `rawQueryString`)
+ * - functionUrl: Lambda Function URL, the 2.0 shape with `routeKey: "$default"` and no path parameters
+ */
+export type Transport = "restApi" | "httpApi" | "functionUrl";
+export const TRANSPORTS: readonly Transport[] = ["restApi", "httpApi", "functionUrl"];
+
+export interface HttpRequest {
+  transport: Transport;
+  method: string;
+  path: string;
+  /** The `{id}` path segment as sent; not yet validated. Undefined when the path is not `/requests/{id}`. */
+  requestId?: string;
+  query: Record<string, string>;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  /** Decoded body; empty when there is none or it was too large. */
+  body: string;
+  bodyTooLarge: boolean;
+  sourceIp?: string;
+  gatewayRequestId?: string;
+}
+
+export type NormalisedEvent = { ok: true; request: HttpRequest } | { ok: false; reason: string };
+
+/** A decision form or JSON body is a few hundred bytes; anything far larger is not ours. */
+export const MAX_BODY_BYTES = 16 * 1024;
+const REQUEST_PATH = /\/requests\/([^/]*)\/?$/;
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+function stringRecord(value: unknown, lowerCaseKeys: boolean): Record<string, string> {
+  const record: Record<string, string> = Object.create(null);
+  if (!isObject(value)) return record;
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry === "string") record[lowerCaseKeys ? key.toLowerCase() : key] = entry;
+  }
+  return record;
+}
+
+function queryFromRawString(raw: string | undefined): Record<string, string> {
+  const record: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(raw ?? "")) record[key] = value;
+  return record;
+}
+
+function decodeBody(event: Json): { body: string; bodyTooLarge: boolean } {
+  const raw = asString(event.body);
+  if (!raw) return { body: "", bodyTooLarge: false };
+  const bytes = event.isBase64Encoded === true ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) return { body: "", bodyTooLarge: true };
+  return { body: bytes.toString("utf8"), bodyTooLarge: false };
+}
+
+function requestIdFrom(path: string, pathParameters: unknown): string | undefined {
+  const fromParameters = isObject(pathParameters) ? asString(pathParameters.id) : undefined;
+  return fromParameters ?? REQUEST_PATH.exec(path)?.[1];
+}
+
+function fromPayloadV1(event: Json): HttpRequest {
+  const path = asString(event.path) ?? "/";
+  const context = isObject(event.requestContext) ? event.requestContext : {};
+  const identity = isObject(context.identity) ? context.identity : {};
+  return {
+    transport: "restApi",
+    method: (asString(event.httpMethod) ?? "").toUpperCase(),
+    path,
+    requestId: requestIdFrom(path, event.pathParameters),
+    query: stringRecord(event.queryStringParameters, false),
+    headers: stringRecord(event.headers, true),
+    ...decodeBody(event),
+    sourceIp: asString(identity.sourceIp),
+    gatewayRequestId: asString(context.requestId),
+  };
+}
+
+function fromPayloadV2(event: Json, http: Json): HttpRequest {
+  const context = event.requestContext as Json;
+  const path = asString(event.rawPath) ?? asString(http.path) ?? "/";
+  return {
+    // Function URLs always carry the `$default` route key; our HTTP API routes are explicit.
+    transport: event.routeKey === "$default" ? "functionUrl" : "httpApi",
+    method: (asString(http.method) ?? "").toUpperCase(),
+    path,
+    requestId: requestIdFrom(path, event.pathParameters),
+    query: queryFromRawString(asString(event.rawQueryString)),
+    headers: stringRecord(event.headers, true),
+    ...decodeBody(event),
+    sourceIp: asString(http.sourceIp),
+    gatewayRequestId: asString(context.requestId),
+  };
+}
+
+export function normaliseHttpEvent(event: unknown): NormalisedEvent {
+  if (!isObject(event)) return { ok: false, reason: "not an HTTP event" };
+  if (typeof event.httpMethod === "string") return { ok: true, request: fromPayloadV1(event) };
+  const context = event.requestContext;
+  if (event.version === "2.0" && isObject(context) && isObject(context.http)) {
+    return { ok: true, request: fromPayloadV2(event, context.http) };
+  }
+  return { ok: false, reason: "not an API Gateway or Function URL event" };
+}
+
+/** Media type without parameters, lower-cased: "application/json; charset=utf-8" -> "application/json". */
+export function mediaType(headers: Record<string, string>, name: "content-type"): string {
+  return (headers[name] ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** Scripts and chat bots ask for JSON; browsers ask for HTML first. */
+export function wantsJson(request: HttpRequest): boolean {
+  const accept = (request.headers.accept ?? "").toLowerCase();
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
