@@ -1,4 +1,4 @@
-import { requestIdForTaskToken, type ApprovalRequest } from "../shared/approvalRequest";
+import { requestIdForTaskToken, requestRef, type ApprovalRequest } from "../shared/approvalRequest";
 import type { Logger } from "../shared/logger";
 import type { RequestStore } from "../shared/requestStore";
 import { composeApprovalEmail, type ApprovalEmail } from "./email";
@@ -53,7 +53,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   const fresh = newApprovalRequest(payload, deps, now);
   const stored = await deps.store.createIfAbsent(fresh);
   const request = stored.created ? fresh : stored.existing;
-  const logFields = { requestId: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
+  const logFields = { requestRef: requestRef(request.id), executionName: request.executionName, stateMachineName: request.stateMachineName };
 
   if (request.notifiedAt) {
     deps.logger.info("Approval request already emailed; retry ignored", { ...logFields, outcome: "duplicate" });

@@ -58,6 +58,14 @@ export function requestIdForTaskToken(taskToken: string): string {
   return createHash("sha256").update(taskToken, "utf8").digest().subarray(0, REQUEST_ID_BYTES).toString("base64url");
 }
 
+/**
+ * Logs name a request by the first 8 of its 32 id characters: enough to find it
+ * in the table, too little to rebuild the link, which is a bearer capability.
+ */
+export function requestRef(id: string): string {
+  return id.slice(0, 8);
+}
+
 export function isRequestId(value: unknown): value is string {
   return typeof value === "string" && REQUEST_ID_PATTERN.test(value);
 }
@@ -69,3 +77,7 @@ export interface ApprovalOutput {
   decidedAt: string;
   requestId: string;
 }
+
+/** The table's key and TTL attribute: the component and the local mode create the table from these. */
+export const APPROVALS_TABLE_KEY = "id";
+export const APPROVALS_TABLE_TTL_ATTRIBUTE = "ttl";

@@ -1,0 +1,44 @@
+/** DynamoDB for the local mode and the tests: dynalite in this process, reached over HTTP on 127.0.0.1. */
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { AddressInfo } from "node:net";
+import { APPROVALS_TABLE_KEY } from "../functions/shared/approvalRequest";
+
+// dynalite ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite: (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import("node:http").Server = require("dynalite");
+
+export interface LocalDynamoDb {
+  endpoint: string;
+  client: DynamoDBClient;
+  createApprovalsTable(tableName: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  return {
+    endpoint,
+    client,
+    async createApprovalsTable(tableName: string) {
+      // Same key as the deployed table (components/approvalsTable.ts); TTL is not emulated by dynalite.
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [{ AttributeName: APPROVALS_TABLE_KEY, AttributeType: "S" }],
+          KeySchema: [{ AttributeName: APPROVALS_TABLE_KEY, KeyType: "HASH" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    },
+    async close() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
