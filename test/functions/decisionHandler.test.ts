@@ -209,7 +209,11 @@ describe("decision handler (dynalite + mocked Step Functions)", function () {
 
   it("answers 400 for events that are not HTTP at all", async () => {
     const { handleDecisionEvent } = await import("../../functions/decision/decision");
-    const response = await handleDecisionEvent({ ...(await import("../../functions/decision/index")).dependenciesFromEnvironment(harness.env) }, { Records: [] });
+    const { createLogger } = await import("../../functions/shared/logger");
+    const lines: string[] = [];
+    const deps = { ...(await import("../../functions/decision/index")).dependenciesFromEnvironment(harness.env), logger: createLogger({ service: "decision", write: (line) => lines.push(line) }) };
+    const response = await handleDecisionEvent(deps, { Records: [] });
     assert.equal(response.statusCode, 400);
+    assert.match(lines[0], /Unrecognised event/);
   });
 });

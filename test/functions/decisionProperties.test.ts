@@ -3,6 +3,7 @@ import { SendTaskSuccessCommand } from "@aws-sdk/client-sfn";
 import fc from "fast-check";
 import { handleDecisionEvent } from "../../functions/decision/decision";
 import { dependenciesFromEnvironment } from "../../functions/decision/index";
+import { createLogger } from "../../functions/shared/logger";
 import { ALL_TRANSPORTS, EVENT_BUILDERS, type HttpCall } from "../support/events";
 import { startHarness, type Harness } from "../support/harness";
 
@@ -48,7 +49,7 @@ describe("decision handler properties (fast-check)", function () {
 
     it(`${transport}: events with arbitrary junk in any field are answered, not thrown`, async () => {
       const base = EVENT_BUILDERS[transport]({ method: "POST", path: "/requests/x" }) as Record<string, unknown>;
-      const deps = dependenciesFromEnvironment(harness.env);
+      const deps = { ...dependenciesFromEnvironment(harness.env), logger: createLogger({ service: "decision", write: () => undefined }) };
       await fc.assert(
         fc.asyncProperty(fc.dictionary(fc.constantFrom(...Object.keys(base)), fc.anything()), async (overrides) => {
           assertSafe(await handleDecisionEvent(deps, { ...base, ...overrides }));

@@ -1,0 +1,77 @@
+/**
+ * IAM policy documents as pure functions of plain ARNs, so tests read them
+ * directly. Every statement names its resources; the only `"*"` resources are
+ * the actions AWS gives no resource-level permissions: SendTaskSuccess, and the
+ * CloudWatch Logs delivery actions Step Functions needs to write its log group.
+ */
+export interface PolicyStatement {
+  Sid: string;
+  Effect: "Allow";
+  Action: string[];
+  Resource: string | string[];
+}
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+const document = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
+
+/** Trust policy for a service role; `sourceAccount` guards against the confused-deputy problem. */
+export function assumeRolePolicy(service: "lambda.amazonaws.com" | "states.amazonaws.com", sourceAccount?: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        ...(sourceAccount ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+      },
+    ],
+  };
+}
+
+/** Writing to its own log group only (Lambda creates the streams). */
+function writeOwnLogs(logGroupArn: string): PolicyStatement {
+  return { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` };
+}
+
+export function requestApprovalPolicy(arns: { table: string; topic: string; logGroup: string }): PolicyDocument {
+  return document(
+    // PutItem (conditional create), GetItem (on a retried invocation), UpdateItem (mark emailed).
+    { Sid: "StoreApprovalRequests", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: arns.table },
+    { Sid: "EmailApprovers", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
+    writeOwnLogs(arns.logGroup),
+  );
+}
+
+export function decisionPolicy(arns: { table: string; logGroup: string }): PolicyDocument {
+  return document(
+    { Sid: "ReadAndDecideApprovalRequests", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: arns.table },
+    // SendTaskSuccess has no resource-level permissions; the token itself is the authorisation.
+    // SendTaskFailure is not granted: a rejection is a successful answer with decision "rejected".
+    { Sid: "AnswerWaitingTask", Effect: "Allow", Action: ["states:SendTaskSuccess"], Resource: "*" },
+    writeOwnLogs(arns.logGroup),
+  );
+}
+
+/** Vended-logs delivery actions; AWS documents them as requiring Resource "*". */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+];
+
+export function stateMachinePolicy(arns: { requestFunction: string; approvedFunction?: string }): PolicyDocument {
+  const functions = [arns.requestFunction, ...(arns.approvedFunction ? [arns.approvedFunction] : [])];
+  return document(
+    { Sid: "InvokeWorkflowFunctions", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: functions },
+    { Sid: "DeliverErrorLogs", Effect: "Allow", Action: LOG_DELIVERY_ACTIONS, Resource: "*" },
+  );
+}

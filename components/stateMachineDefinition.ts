@@ -1,0 +1,116 @@
+/**
+ * The approval workflow in Amazon States Language, built by a pure function so
+ * the component, the tests and the local runner all use the same definition.
+ *
+ *   Request approval (waitForTaskToken) --> Approved? --approved--> Approved [--> Run approved function]
+ *        |  States.Timeout --> Expired                 `--Default--> Rejected
+ *        `  anything else, after retries --> Approval request failed (Fail)
+ *
+ * Approved, Rejected and Expired all end the execution successfully with
+ * `$.approval.decision` set to "approved", "rejected" or "expired", so callers
+ * (a parent workflow, a pipeline) read one field instead of parsing errors.
+ */
+export interface StateMachineDefinitionArgs {
+  /** ARN of the request-approval function. */
+  requestFunctionArn: string;
+  /** The task's TimeoutSeconds: how long the workflow waits for a person. */
+  approvalTimeoutSeconds: number;
+  /** AWS partition ("aws", "aws-cn", "aws-us-gov"), for the service integration ARNs. */
+  partition: string;
+  /** Optional function to run after approval, with the execution's state as payload. */
+  approvedFunctionArn?: string;
+}
+
+export const STATE_NAMES = {
+  requestApproval: "Request approval",
+  choice: "Approved?",
+  approved: "Approved",
+  runApprovedFunction: "Run approved function",
+  rejected: "Rejected",
+  expired: "Expired",
+  failed: "Approval request failed",
+} as const;
+
+/** Transient Lambda service errors worth retrying; AWS recommends retrying these on every Lambda task. */
+export const LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"];
+
+export type StateMachineDefinition = {
+  Comment: string;
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+};
+
+const lambdaRetry = { ErrorEquals: LAMBDA_TRANSIENT_ERRORS, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL" };
+
+export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): StateMachineDefinition {
+  const integration = (action: string) => `arn:${args.partition}:states:::lambda:${action}`;
+  const approvedNext = args.approvedFunctionArn ? { Next: STATE_NAMES.runApprovedFunction } : { End: true };
+
+  const states: StateMachineDefinition["States"] = {
+    [STATE_NAMES.requestApproval]: {
+      Type: "Task",
+      Comment: "Stores the request and emails the review link; waits until the decision function calls back.",
+      Resource: integration("invoke.waitForTaskToken"),
+      Parameters: {
+        FunctionName: args.requestFunctionArn,
+        Payload: {
+          "taskToken.$": "$$.Task.Token",
+          execution: { "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name" },
+          stateMachine: { "name.$": "$$.StateMachine.Name" },
+          "input.$": "$",
+        },
+      },
+      TimeoutSeconds: args.approvalTimeoutSeconds,
+      ResultPath: "$.approval",
+      Retry: [
+        // Our own validation error: a retry would fail the same way.
+        { ErrorEquals: ["InvalidApprovalPayload"], MaxAttempts: 0 },
+        lambdaRetry,
+        // DynamoDB or SNS errors thrown by the function (States.TaskFailed never matches States.Timeout).
+        { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL" },
+      ],
+      Catch: [
+        { ErrorEquals: ["States.Timeout"], ResultPath: "$.approvalError", Next: STATE_NAMES.expired },
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.approvalError", Next: STATE_NAMES.failed },
+      ],
+      Next: STATE_NAMES.choice,
+    },
+    [STATE_NAMES.choice]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.approval.decision", StringEquals: "approved", Next: STATE_NAMES.approved }],
+      // Anything but an explicit approval is a rejection: never a States.NoChoiceMatched failure.
+      Default: STATE_NAMES.rejected,
+    },
+    [STATE_NAMES.approved]: { Type: "Pass", Comment: "The approver approved.", ...approvedNext },
+    [STATE_NAMES.rejected]: { Type: "Pass", Comment: "The approver rejected, or the answer was not an approval.", End: true },
+    [STATE_NAMES.expired]: {
+      Type: "Pass",
+      Comment: "Nobody decided before the approval timeout.",
+      Parameters: { decision: "expired", "expiredAt.$": "$$.State.EnteredTime" },
+      ResultPath: "$.approval",
+      End: true,
+    },
+    [STATE_NAMES.failed]: {
+      Type: "Fail",
+      Error: "ApprovalRequestFailed",
+      Cause: "The approval request could not be stored or emailed after retries; see the request-approval function's logs.",
+    },
+  };
+  if (args.approvedFunctionArn) {
+    states[STATE_NAMES.runApprovedFunction] = {
+      Type: "Task",
+      Comment: "Runs the job that waited for approval.",
+      Resource: integration("invoke"),
+      Parameters: { FunctionName: args.approvedFunctionArn, "Payload.$": "$" },
+      ResultSelector: { "payload.$": "$.Payload" },
+      ResultPath: "$.approvedFunction",
+      Retry: [lambdaRetry],
+      End: true,
+    };
+  }
+  return {
+    Comment: "Waits for a person to approve or reject, from a link in an email.",
+    StartAt: STATE_NAMES.requestApproval,
+    States: states,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The human-approval stack: read the stack configuration, build the workflow,
+ * export its outputs. Wiring only; see components/ and stacks/.
+ */
+import { HumanApprovalWorkflow } from "./components/humanApprovalWorkflow";
+import { loadStackConfig } from "./stacks/config";
+
+const config = loadStackConfig();
+
+const workflow = new HumanApprovalWorkflow("human-approval", {
+  transport: config.transport,
+  approverEmails: config.approverEmails,
+  approvalTimeoutMinutes: config.approvalTimeoutMinutes,
+  logRetentionDays: config.logRetentionDays,
+  auditRetentionDays: config.auditRetentionDays,
+  emailSubject: config.emailSubject,
+  apiThrottle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+  decisionReservedConcurrency: config.decisionReservedConcurrency,
+  approvedFunctionArn: config.approvedFunctionArn,
+});
+
+/** Which transport serves the links: restApi, httpApi or functionUrl. */
+export const transport = workflow.transport;
+/** Public base URL of the decision endpoint; links are `<callbackUrl>/requests/<id>`. */
+export const callbackUrl = workflow.callbackUrl;
+/** Start executions of this state machine to ask for approval. */
+export const stateMachineArn = workflow.stateMachineArn;
+/** The SNS topic approvers are subscribed to. */
+export const topicArn = workflow.topicArn;
+/** Name of the DynamoDB table holding approval requests (the audit trail). */
+export const approvalsTable = workflow.approvalsTableName;

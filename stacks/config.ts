@@ -1,0 +1,159 @@
+/**
+ * The typed stack configuration: every key of the `human-approval` namespace,
+ * read and validated here. Parsing is a pure function of the raw strings so it
+ * is unit-tested without Pulumi; `loadStackConfig` adapts it to pulumi.Config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
+import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/requestApproval/email";
+
+export interface StackConfig {
+  transport: Transport;
+  approverEmails: string[];
+  approvalTimeoutMinutes: number;
+  logRetentionDays: number;
+  auditRetentionDays: number;
+  emailSubject: string;
+  /** Steady-state requests per second and burst on the API Gateway transports. */
+  apiThrottleRateLimit: number;
+  apiThrottleBurstLimit: number;
+  /** Reserved (and so maximum) concurrency of the decision function; -1 for none. */
+  decisionReservedConcurrency: number;
+  /** Optional Lambda function run on the approved branch with the execution's state. */
+  approvedFunctionArn?: string;
+}
+
+/** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const MAX_APPROVAL_TIMEOUT_MINUTES = 525_600; // one year: the longest a Standard execution may run
+
+/** Every key, its default (undefined = required) and what it means; Pulumi.yaml mirrors this (a test checks). */
+export const CONFIG_KEYS = {
+  transport: { default: "functionUrl", description: "How clicks reach the decision function: restApi, httpApi or functionUrl." },
+  approverEmails: { default: undefined, description: "Email addresses subscribed to approval requests (at least one)." },
+  approvalTimeoutMinutes: { default: 1440, description: `How long a request waits for a decision, 1 to ${MAX_APPROVAL_TIMEOUT_MINUTES}; also the link's expiry.` },
+  logRetentionDays: { default: 14, description: "Retention of every log group the stack creates; a CloudWatch Logs retention value." },
+  auditRetentionDays: { default: 90, description: "Days a request stays in the table after it expires (DynamoDB TTL), at least 1." },
+  emailSubject: { default: DEFAULT_SUBJECT_TEMPLATE, description: "Email subject; {title} is replaced by the request's title." },
+  apiThrottleRateLimit: { default: 10, description: "API Gateway transports: steady requests per second allowed." },
+  apiThrottleBurstLimit: { default: 20, description: "API Gateway transports: burst of requests allowed." },
+  decisionReservedConcurrency: { default: 5, description: "Reserved concurrency of the decision function, capping what the public endpoint can cost; -1 reserves none." },
+  approvedFunctionArn: { default: undefined, description: "Optional ARN of a Lambda function to run after approval, with the execution's state." },
+} as const;
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export const REQUIRED_KEYS: readonly ConfigKey[] = ["approverEmails"];
+
+/** One message per bad key, each naming the key, the value and what is allowed. */
+export class StackConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/** Raw values as `pulumi config` stores them: strings (lists as JSON). */
+export type RawStackConfig = Partial<Record<ConfigKey, string>>;
+
+// Deliberately plain: one @, no spaces, a dot in the domain. SNS does the real check when it emails.
+const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
+
+const shown = (value: string) => JSON.stringify(value);
+const RESERVED_CONCURRENCY_ALLOWED = "it must be -1 (no reservation) or a whole number from 1 to 1000";
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly raw: RawStackConfig) {}
+
+  private problem(key: ConfigKey, value: string, allowed: string) {
+    this.problems.push(`human-approval:${key} is ${shown(value)}: ${allowed}.`);
+  }
+
+  value(key: ConfigKey): string | undefined {
+    const value = this.raw[key];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  }
+
+  integer(key: ConfigKey, min: number, max: number, allowed = `it must be a whole number from ${min} to ${max}`): number {
+    const raw = this.value(key) ?? String(CONFIG_KEYS[key].default);
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) this.problem(key, raw, allowed);
+    return value;
+  }
+
+  oneOf<T extends string | number>(key: ConfigKey, allowed: readonly T[], parse: (raw: string) => T): T {
+    const raw = this.value(key) ?? String(CONFIG_KEYS[key].default);
+    const value = parse(raw);
+    if (!allowed.includes(value)) this.problem(key, raw, `allowed values are ${allowed.join(", ")}`);
+    return value;
+  }
+
+  emails(key: ConfigKey): string[] {
+    const raw = this.value(key);
+    if (raw === undefined) {
+      this.problems.push(`human-approval:${key} is not set: give at least one approver, e.g. pulumi config set --path 'human-approval:${key}[0]' ops@example.com.`);
+      return [];
+    }
+    let list: unknown;
+    try {
+      list = raw.startsWith("[") ? JSON.parse(raw) : raw.split(",");
+    } catch {
+      this.problem(key, raw, "it must be a list of email addresses");
+      return [];
+    }
+    if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === "string")) {
+      this.problem(key, raw, "it must be a non-empty list of email addresses");
+      return [];
+    }
+    const emails = list.map((item: string) => item.trim());
+    for (const email of emails) if (!EMAIL.test(email)) this.problem(key, email, "each entry must be an email address like ops@example.com");
+    const duplicates = emails.filter((email, index) => emails.findIndex((other) => other.toLowerCase() === email.toLowerCase()) !== index);
+    if (duplicates.length > 0) this.problem(key, duplicates[0], "each address may appear only once");
+    return emails;
+  }
+
+  text(key: ConfigKey, maxLength: number): string {
+    const value = this.value(key) ?? String(CONFIG_KEYS[key].default);
+    if (value.length > maxLength) this.problem(key, value, `it must be at most ${maxLength} characters`);
+    return value;
+  }
+
+  lambdaArn(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value !== undefined && !LAMBDA_ARN.test(value)) this.problem(key, value, "it must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:deploy");
+    return value;
+  }
+}
+
+export function parseStackConfig(raw: RawStackConfig): StackConfig {
+  const read = new Reader(raw);
+  const config: StackConfig = {
+    transport: read.oneOf("transport", TRANSPORTS, (value) => value as Transport),
+    approverEmails: read.emails("approverEmails"),
+    approvalTimeoutMinutes: read.integer("approvalTimeoutMinutes", 1, MAX_APPROVAL_TIMEOUT_MINUTES),
+    logRetentionDays: read.oneOf("logRetentionDays", CLOUDWATCH_RETENTION_DAYS as readonly number[], Number),
+    auditRetentionDays: read.integer("auditRetentionDays", 1, 36_500, "it must be a whole number of days, at least 1"),
+    emailSubject: read.text("emailSubject", 200),
+    apiThrottleRateLimit: read.integer("apiThrottleRateLimit", 1, 10_000),
+    apiThrottleBurstLimit: read.integer("apiThrottleBurstLimit", 1, 5_000),
+    decisionReservedConcurrency: read.integer("decisionReservedConcurrency", -1, 1_000, RESERVED_CONCURRENCY_ALLOWED),
+    approvedFunctionArn: read.lambdaArn("approvedFunctionArn"),
+  };
+  if (config.decisionReservedConcurrency === 0) {
+    read.problems.push(`human-approval:decisionReservedConcurrency is "0": ${RESERVED_CONCURRENCY_ALLOWED} (0 would throttle every click).`);
+  }
+  if (read.problems.length > 0) throw new StackConfigError(read.problems);
+  return config;
+}
+
+/** Reads the `human-approval` namespace; a bad value fails preview and up with a RunError (no stack trace). */
+export function loadStackConfig(config: pulumi.Config = new pulumi.Config("human-approval")): StackConfig {
+  const raw: RawStackConfig = {};
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) raw[key] = config.get(key);
+  try {
+    return parseStackConfig(raw);
+  } catch (error) {
+    if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CLOUDWATCH_RETENTION_DAYS, CONFIG_KEYS, parseStackConfig, StackConfigError, type RawStackConfig } from "../../stacks/config";
+
+const ROOT = path.resolve(__dirname, "../..");
+const valid: RawStackConfig = { approverEmails: '["ops@example.com"]' };
+
+function problemsOf(raw: RawStackConfig): string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof StackConfigError);
+    return error.problems;
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+describe("stack configuration", () => {
+  it("applies the documented defaults", () => {
+    assert.deepEqual(parseStackConfig(valid), {
+      transport: "functionUrl",
+      approverEmails: ["ops@example.com"],
+      approvalTimeoutMinutes: 1440,
+      logRetentionDays: 14,
+      auditRetentionDays: 90,
+      emailSubject: "Approval needed: {title}",
+      apiThrottleRateLimit: 10,
+      apiThrottleBurstLimit: 20,
+      decisionReservedConcurrency: 5,
+      approvedFunctionArn: undefined,
+    });
+  });
+
+  it("reads every transport and the limits of the numeric keys", () => {
+    for (const transport of ["restApi", "httpApi", "functionUrl"]) assert.equal(parseStackConfig({ ...valid, transport }).transport, transport);
+    assert.equal(parseStackConfig({ ...valid, approvalTimeoutMinutes: "1" }).approvalTimeoutMinutes, 1);
+    assert.equal(parseStackConfig({ ...valid, approvalTimeoutMinutes: "525600" }).approvalTimeoutMinutes, 525600);
+    for (const days of CLOUDWATCH_RETENTION_DAYS) assert.equal(parseStackConfig({ ...valid, logRetentionDays: String(days) }).logRetentionDays, days);
+    assert.equal(parseStackConfig({ ...valid, decisionReservedConcurrency: "-1" }).decisionReservedConcurrency, -1);
+  });
+
+  it("accepts approvers as a YAML list (JSON) or a comma-separated string", () => {
+    assert.deepEqual(parseStackConfig({ approverEmails: '["a@example.com","b@example.org"]' }).approverEmails, ["a@example.com", "b@example.org"]);
+    assert.deepEqual(parseStackConfig({ approverEmails: "a@example.com, b@example.org" }).approverEmails, ["a@example.com", "b@example.org"]);
+  });
+
+  const rejected: Array<[string, RawStackConfig, RegExp]> = [
+    ["an unknown transport", { transport: "websocket" }, /human-approval:transport is "websocket": allowed values are restApi, httpApi, functionUrl/],
+    ["no approvers", { approverEmails: undefined }, /human-approval:approverEmails is not set/],
+    ["an empty approver list", { approverEmails: "[]" }, /human-approval:approverEmails is "\[\]": it must be a non-empty list/],
+    ["a malformed address", { approverEmails: '["ops@example.com","not-an-address"]' }, /human-approval:approverEmails is "not-an-address": each entry must be an email address/],
+    ["a duplicate address", { approverEmails: '["a@example.com","A@example.com"]' }, /each address may appear only once/],
+    ["a list of numbers", { approverEmails: "[1,2]" }, /human-approval:approverEmails is "\[1,2\]": it must be a non-empty list of email addresses/],
+    ["a zero timeout", { approvalTimeoutMinutes: "0" }, /human-approval:approvalTimeoutMinutes is "0": it must be a whole number from 1 to 525600/],
+    ["a timeout over a year", { approvalTimeoutMinutes: "525601" }, /approvalTimeoutMinutes is "525601"/],
+    ["a fractional timeout", { approvalTimeoutMinutes: "1.5" }, /approvalTimeoutMinutes is "1.5"/],
+    ["a retention CloudWatch does not offer", { logRetentionDays: "10" }, /human-approval:logRetentionDays is "10": allowed values are 1, 3, 5, 7, 14, 30/],
+    ["a zero audit retention", { auditRetentionDays: "0" }, /human-approval:auditRetentionDays is "0": it must be a whole number of days, at least 1/],
+    ["a reserved concurrency of zero", { decisionReservedConcurrency: "0" }, /decisionReservedConcurrency is "0": it must be -1 \(no reservation\) or a whole number from 1 to 1000/],
+    ["a bad approved-function ARN", { approvedFunctionArn: "my-function" }, /human-approval:approvedFunctionArn is "my-function": it must be a Lambda function ARN/],
+  ];
+  for (const [what, overrides, message] of rejected) {
+    it(`rejects ${what}, naming the key, the value and what is allowed`, () => {
+      const problems = problemsOf({ ...valid, ...overrides });
+      assert.ok(problems.some((problem) => message.test(problem)), problems.join("\n"));
+    });
+  }
+
+  it("reports every bad key at once", () => {
+    assert.equal(problemsOf({ transport: "x", approvalTimeoutMinutes: "-3", logRetentionDays: "2" }).length, 4);
+  });
+
+  it("fails the Pulumi program with a RunError (no stack trace) naming the key", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const { loadStackConfig } = await import("../../stacks/config");
+    const config = { get: (key: string) => ({ transport: "smtp", approverEmails: '["a@example.com"]' })[key] } as unknown as InstanceType<typeof pulumi.Config>;
+    assert.throws(() => loadStackConfig(config), (error: Error) => pulumi.RunError.isInstance(error) && /human-approval:transport is "smtp"/.test(error.message));
+  });
+
+  describe("Pulumi.yaml", () => {
+    const project = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+
+    it("declares the project name and the TypeScript nodejs runtime", () => {
+      assert.equal(project.name, "human-approval");
+      assert.deepEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
+    });
+
+    it("has a schema entry with type, description and the same default for every key", () => {
+      assert.deepEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
+      for (const [key, { default: expected }] of Object.entries(CONFIG_KEYS)) {
+        const entry = project.config[key];
+        assert.ok(entry.type && entry.description, key);
+        if (key === "approverEmails") assert.equal(entry.default, undefined, "required: no default");
+        else assert.equal(String(entry.default), String(expected ?? ""), key);
+      }
+    });
+
+    const stacks: Array<[string, string]> = [["dev", "functionUrl"], ["staging", "httpApi"], ["prod", "restApi"]];
+    for (const [stack, transport] of stacks) {
+      it(`Pulumi.${stack}.yaml is valid and uses ${transport}`, () => {
+        const values = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
+        const raw = Object.fromEntries(
+          Object.entries(values)
+            .filter(([key]) => key.startsWith("human-approval:"))
+            .map(([key, value]) => [key.slice("human-approval:".length), typeof value === "string" ? value : JSON.stringify(value)]),
+        );
+        assert.equal(parseStackConfig(raw).transport, transport);
+      });
+    }
+  });
+});

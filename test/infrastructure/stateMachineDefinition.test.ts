@@ -1,0 +1,77 @@
+import { strict as assert } from "node:assert";
+import fc from "fast-check";
+import { buildStateMachineDefinition, STATE_NAMES } from "../../components/stateMachineDefinition";
+
+const validateAsl: (definition: unknown) => { isValid: boolean; errors: unknown[] } = require("asl-validator");
+
+const requestFunctionArn = "arn:aws:lambda:eu-west-1:123456789012:function:request";
+const definition = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: 3600, partition: "aws" });
+const task = definition.States[STATE_NAMES.requestApproval] as any;
+const choice = definition.States[STATE_NAMES.choice] as any;
+
+describe("state machine definition", () => {
+  it("is valid Amazon States Language", () => {
+    const result = validateAsl(definition);
+    assert.ok(result.isValid, JSON.stringify(result.errors));
+  });
+
+  it("waits for the task token with the configured timeout and keeps the input", () => {
+    assert.equal(definition.StartAt, STATE_NAMES.requestApproval);
+    assert.equal(task.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
+    assert.equal(task.TimeoutSeconds, 3600);
+    assert.equal(task.ResultPath, "$.approval");
+    assert.equal(task.Parameters.FunctionName, requestFunctionArn);
+    assert.equal(task.Parameters.Payload["taskToken.$"], "$$.Task.Token");
+    assert.equal(task.Parameters.Payload["input.$"], "$");
+    assert.equal((definition as any).TimeoutSeconds, undefined, "no execution-wide timeout that would kill the wait silently");
+  });
+
+  it("retries transient Lambda errors with backoff, but not our own validation error", () => {
+    const lambdaRetry = task.Retry.find((retry: any) => retry.ErrorEquals.includes("Lambda.TooManyRequestsException"));
+    assert.ok(lambdaRetry.MaxAttempts > 1 && lambdaRetry.BackoffRate > 1);
+    assert.equal(task.Retry[0].ErrorEquals[0], "InvalidApprovalPayload");
+    assert.equal(task.Retry[0].MaxAttempts, 0);
+  });
+
+  it("sends a timeout down a named expired path, and any other failure to a named Fail state", () => {
+    assert.deepEqual(task.Catch[0].ErrorEquals, ["States.Timeout"]);
+    assert.equal(task.Catch[0].Next, STATE_NAMES.expired);
+    assert.equal(definition.States[STATE_NAMES.expired].Type, "Pass");
+    assert.deepEqual((definition.States[STATE_NAMES.expired] as any).Parameters.decision, "expired");
+    assert.deepEqual(task.Catch[1].ErrorEquals, ["States.ALL"]);
+    assert.equal(definition.States[task.Catch[1].Next].Type, "Fail");
+  });
+
+  it("approves only on decision \"approved\"; anything else takes the Default to Rejected", () => {
+    assert.deepEqual(choice.Choices, [{ Variable: "$.approval.decision", StringEquals: "approved", Next: STATE_NAMES.approved }]);
+    assert.equal(choice.Default, STATE_NAMES.rejected);
+    assert.equal(definition.States[STATE_NAMES.approved].End, true);
+    assert.equal(definition.States[STATE_NAMES.rejected].End, true);
+  });
+
+  it("uses the partition it is given", () => {
+    const china = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: 60, partition: "aws-cn" });
+    assert.equal((china.States[STATE_NAMES.requestApproval] as any).Resource, "arn:aws-cn:states:::lambda:invoke.waitForTaskToken");
+  });
+
+  it("runs the approved function after approval when one is configured", () => {
+    const approvedFunctionArn = "arn:aws:lambda:eu-west-1:123456789012:function:deploy";
+    const withContinuation = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: 60, partition: "aws", approvedFunctionArn });
+    assert.ok(validateAsl(withContinuation).isValid);
+    assert.equal(withContinuation.States[STATE_NAMES.approved].Next, STATE_NAMES.runApprovedFunction);
+    const run = withContinuation.States[STATE_NAMES.runApprovedFunction] as any;
+    assert.equal(run.Parameters.FunctionName, approvedFunctionArn);
+    assert.equal(run.End, true);
+    assert.equal(withContinuation.States[STATE_NAMES.rejected].End, true, "rejection never runs it");
+  });
+
+  it("is valid for every allowed timeout", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 525_600 }), fc.boolean(), (minutes, continuation) => {
+        const built = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: minutes * 60, partition: "aws", approvedFunctionArn: continuation ? requestFunctionArn : undefined });
+        return validateAsl(built).isValid && (built.States[STATE_NAMES.requestApproval] as any).TimeoutSeconds === minutes * 60;
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
