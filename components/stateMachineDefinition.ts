@@ -86,7 +86,7 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
     [STATE_NAMES.expired]: {
       Type: "Pass",
       Comment: "Nobody decided before the approval timeout.",
-      Parameters: { decision: "expired", "expiredAt.$": "$$.State.EnteredTime" },
+      Result: { decision: "expired" },
       ResultPath: "$.approval",
       End: true,
     },

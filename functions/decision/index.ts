@@ -21,10 +21,16 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
   };
 }
 
+/** The handler over given dependencies: what Lambda runs, and what the local mode runs. */
+export function createHandler(dependencies: DecisionDependencies) {
+  return (event: unknown, context?: Pick<Context, "awsRequestId">) =>
+    handleDecisionEvent({ ...dependencies, logger: dependencies.logger.child({ awsRequestId: context?.awsRequestId }) }, event);
+}
+
 // Built on the first invocation and kept for the container's life: one set of SDK clients, env checked once.
-let dependencies: DecisionDependencies | undefined;
+let containerHandler: ReturnType<typeof createHandler> | undefined;
 
 export async function handler(event: unknown, context?: Pick<Context, "awsRequestId">) {
-  dependencies ??= dependenciesFromEnvironment(process.env);
-  return handleDecisionEvent({ ...dependencies, logger: dependencies.logger.child({ awsRequestId: context?.awsRequestId }) }, event);
+  containerHandler ??= createHandler(dependenciesFromEnvironment(process.env));
+  return containerHandler(event, context);
 }

@@ -28,16 +28,23 @@ export function dependenciesFromEnvironment(env: Environment): RequestApprovalDe
   };
 }
 
+/** The handler over given dependencies: what Lambda runs, and what the local mode runs. */
+export function createHandler(dependencies: RequestApprovalDependencies) {
+  return async (event: unknown, context?: Pick<Context, "awsRequestId">) => {
+    const logger = dependencies.logger.child({ awsRequestId: context?.awsRequestId });
+    try {
+      return await requestApproval({ ...dependencies, logger }, parseRequestApprovalPayload(event));
+    } catch (error) {
+      logger.error("Approval request failed", describeError(error));
+      throw error;
+    }
+  };
+}
+
 // Built on the first invocation and kept for the container's life: one set of SDK clients, env checked once.
-let dependencies: RequestApprovalDependencies | undefined;
+let containerHandler: ReturnType<typeof createHandler> | undefined;
 
 export async function handler(event: unknown, context?: Pick<Context, "awsRequestId">) {
-  dependencies ??= dependenciesFromEnvironment(process.env);
-  const logger = dependencies.logger.child({ awsRequestId: context?.awsRequestId });
-  try {
-    return await requestApproval({ ...dependencies, logger }, parseRequestApprovalPayload(event));
-  } catch (error) {
-    logger.error("Approval request failed", describeError(error));
-    throw error;
-  }
+  containerHandler ??= createHandler(dependenciesFromEnvironment(process.env));
+  return containerHandler(event, context);
 }

@@ -33,10 +33,16 @@ describe("normaliseHttpEvent", () => {
 
       it("decodes plain and base64-encoded bodies to the same text", () => {
         const body = "decision=approve&comment=%C3%A9t%C3%A9";
-        const plain = normalised(build({ method: "POST", path: `/requests/${ID}`, body }));
+        const plain = normalised(build({ method: "POST", path: `/requests/${ID}`, body, base64: false }));
         const encoded = normalised(build({ method: "POST", path: `/requests/${ID}`, body, base64: true }));
         assert.equal(plain.body, body);
         assert.equal(encoded.body, body);
+      });
+
+      it("follows the transport's own base64 rule for a form post", () => {
+        const event = build({ method: "POST", path: `/requests/${ID}`, headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "decision=approve" }) as { isBase64Encoded: boolean };
+        assert.equal(event.isBase64Encoded, transport !== "restApi");
+        assert.equal(normalised(event).body, "decision=approve");
       });
 
       it("flags a body over the limit instead of decoding it", () => {

@@ -37,7 +37,8 @@ describe("state machine definition", () => {
     assert.deepEqual(task.Catch[0].ErrorEquals, ["States.Timeout"]);
     assert.equal(task.Catch[0].Next, STATE_NAMES.expired);
     assert.equal(definition.States[STATE_NAMES.expired].Type, "Pass");
-    assert.deepEqual((definition.States[STATE_NAMES.expired] as any).Parameters.decision, "expired");
+    assert.deepEqual((definition.States[STATE_NAMES.expired] as any).Result, { decision: "expired" });
+    assert.equal((definition.States[STATE_NAMES.expired] as any).ResultPath, "$.approval");
     assert.deepEqual(task.Catch[1].ErrorEquals, ["States.ALL"]);
     assert.equal(definition.States[task.Catch[1].Next].Type, "Fail");
   });

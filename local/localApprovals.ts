@@ -1,0 +1,185 @@
+/**
+ * The whole approval flow on this machine, no AWS account: the deployed state
+ * machine definition in aws-local-stepfunctions, the real handlers with their
+ * real SDK clients pointed at local endpoints (dynalite for DynamoDB, the
+ * stand-in for SNS and Step Functions), and a gateway shaped like the chosen
+ * transport. `npm start` and the end-to-end tests both run on this.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { buildStateMachineDefinition } from "../components/stateMachineDefinition";
+import { createHandler as createDecisionHandler, dependenciesFromEnvironment as decisionDependencies } from "../functions/decision/index";
+import type { HttpResponse } from "../functions/decision/decision";
+import type { Transport } from "../functions/decision/httpEvent";
+import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../functions/requestApproval/index";
+import { createLogger } from "../functions/shared/logger";
+import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
+import { startLocalDynamoDb } from "./dynamoDb";
+import { startGateway, type LocalRoute } from "./gateway";
+import { runExecution, type ExecutionOutcome } from "./stepFunctions";
+
+export interface LocalApprovalsOptions {
+  transport: Transport;
+  approvalTimeoutSeconds: number;
+  /** Gateway port on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  emailSubject?: string;
+  /** Where the handlers' JSON log lines go; dropped by default. */
+  handlerLog?: (line: string) => void;
+  /** Told of every execution started, including those started over `POST /executions`. */
+  onExecution?: (execution: LocalExecution) => void;
+}
+
+export interface ApprovalEmail extends PublishedEmail {
+  reviewUrl: string;
+}
+
+export interface LocalExecution {
+  executionName: string;
+  executionArn: string;
+  /** The email the request-approval function sent for this execution. */
+  email: Promise<ApprovalEmail>;
+  outcome: Promise<ExecutionOutcome>;
+}
+
+export interface LocalApprovals {
+  transport: Transport;
+  /** What the deployed stack would export as `callbackUrl`. */
+  callbackUrl: string;
+  /** Base URL of the local server, including the `/executions` control API. */
+  origin: string;
+  startExecution(input: unknown): LocalExecution;
+  close(): Promise<void>;
+}
+
+export const LOCAL_STATE_MACHINE_NAME = "human-approval-local";
+const LOCAL_ARN_PREFIX = "arn:aws:states:eu-west-1:000000000000";
+const LOCAL_TABLE = "approvals-local";
+const LOCAL_TOPIC = "arn:aws:sns:eu-west-1:000000000000:approvals-local";
+
+let running = false;
+
+/** A task token as long and opaque as Step Functions' own. */
+const newTaskToken = () => "AQCEAAAAKgAAAAMAAAAA" + randomBytes(600).toString("base64");
+
+function reviewUrlIn(message: string, callbackUrl: string): string {
+  const escaped = callbackUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`${escaped}/requests/[A-Za-z0-9_-]{32}(?=\\s)`).exec(message);
+  if (!match) throw new Error("The approval email holds no review link.");
+  return match[0];
+}
+
+export async function startLocalApprovals(options: LocalApprovalsOptions): Promise<LocalApprovals> {
+  // AWS_ENDPOINT_URL_* are process-wide, so two local stacks in one process would share them.
+  if (running) throw new Error("A local approval stack is already running in this process; close it first.");
+  running = true;
+  const cleanups: Array<() => Promise<void>> = [async () => void (running = false)];
+  const close = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  try {
+    // Lambda runs nodejs24.x; the SDK's warning about the local Node version is noise here.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    const db = await startLocalDynamoDb();
+    cleanups.push(() => db.close());
+    await db.createApprovalsTable(LOCAL_TABLE);
+    const standIn = new AwsStandIn();
+    const awsEndpoint = await standIn.listen();
+    cleanups.push(() => standIn.close());
+
+    Object.assign(process.env, {
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SNS: awsEndpoint,
+      AWS_ENDPOINT_URL_SFN: awsEndpoint,
+    });
+    const logger = (service: string) => createLogger({ service, write: options.handlerLog ?? (() => undefined) });
+
+    const decide = createDecisionHandler({ ...decisionDependencies({ TABLE_NAME: LOCAL_TABLE }), logger: logger("decision") });
+    const executions = new Map<string, { execution: LocalExecution; outcome?: ExecutionOutcome }>();
+    let startExecution: LocalApprovals["startExecution"] = () => {
+      throw new Error("not started");
+    };
+
+    const controlApi: LocalRoute = async (request: IncomingMessage, body: Buffer, url: URL) => {
+      if (url.pathname === "/executions" && request.method === "POST") {
+        let input: unknown;
+        try {
+          input = body.length ? JSON.parse(body.toString("utf8")) : {};
+        } catch {
+          return { statusCode: 400, body: { error: "The body must be the execution input as JSON." } };
+        }
+        const execution = startExecution(input);
+        const email = await execution.email;
+        return { statusCode: 201, body: { executionName: execution.executionName, executionArn: execution.executionArn, reviewUrl: email.reviewUrl } };
+      }
+      const status = /^\/executions\/([^/]+)$/.exec(url.pathname);
+      if (status && request.method === "GET") {
+        const entry = executions.get(decodeURIComponent(status[1]));
+        if (!entry) return { statusCode: 404, body: { error: "No such execution." } };
+        return { statusCode: 200, body: entry.outcome ?? { status: "RUNNING" } };
+      }
+      return undefined;
+    };
+
+    const gateway = await startGateway({
+      transport: options.transport,
+      port: options.port ?? 0,
+      decide: (event) => decide(event, { awsRequestId: randomUUID() }) as Promise<HttpResponse>,
+      localRoute: controlApi,
+    });
+    cleanups.push(() => gateway.close());
+    // Closed first: executions still waiting for a decision are aborted.
+    const runningExecutions = new Set<() => void>();
+    cleanups.push(async () => runningExecutions.forEach((abort) => abort()));
+
+    const requestApproval = createRequestHandler({
+      ...requestDependencies({
+        TABLE_NAME: LOCAL_TABLE,
+        TOPIC_ARN: LOCAL_TOPIC,
+        CALLBACK_URL: gateway.callbackUrl,
+        APPROVAL_TIMEOUT_SECONDS: String(options.approvalTimeoutSeconds),
+        AUDIT_RETENTION_DAYS: "90",
+        EMAIL_SUBJECT: options.emailSubject,
+      }),
+      logger: logger("request-approval"),
+    });
+    // The function ARN only names the task; the local override runs the handler in this process.
+    const definition = buildStateMachineDefinition({
+      requestFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:request-approval-local",
+      approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+      partition: "aws",
+    });
+
+    startExecution = (input) => {
+      const executionName = `local-${new Date().toISOString().replace(/[-:.TZ]/g, "")}-${randomBytes(3).toString("hex")}`;
+      const executionArn = `${LOCAL_ARN_PREFIX}:execution:${LOCAL_STATE_MACHINE_NAME}:${executionName}`;
+      const taskToken = newTaskToken();
+      const running = runExecution(definition, input, { executionArn, executionName, stateMachineName: LOCAL_STATE_MACHINE_NAME, taskToken }, async ({ Payload }) => {
+        const callback = standIn.waitForTaskToken(taskToken);
+        await requestApproval(Payload, { awsRequestId: randomUUID() });
+        return JSON.parse(await callback);
+      });
+      const outcome = running.outcome.finally(() => standIn.finishTask(taskToken));
+      const email = standIn
+        .nextEmail((sent) => sent.message.includes(`\nExecution:  ${executionName}\n`))
+        .then((sent) => ({ ...sent, reviewUrl: reviewUrlIn(sent.message, gateway.callbackUrl) }));
+      const execution: LocalExecution = { executionName, executionArn, email, outcome };
+      const entry: { execution: LocalExecution; outcome?: ExecutionOutcome } = { execution };
+      executions.set(executionName, entry);
+      void outcome.then((result) => (entry.outcome = result));
+      runningExecutions.add(running.abort);
+      options.onExecution?.(execution);
+      void outcome.finally(() => runningExecutions.delete(running.abort));
+      return execution;
+    };
+
+    return { transport: options.transport, callbackUrl: gateway.callbackUrl, origin: gateway.origin, startExecution: (input) => startExecution(input), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

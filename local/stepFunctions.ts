@@ -1,0 +1,78 @@
+/**
+ * Runs the deployed state machine definition with aws-local-stepfunctions,
+ * with the "Request approval" task served by a local function.
+ */
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22+); development machines run Node 20.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
+  Object.defineProperty(Promise, "withResolvers", {
+    configurable: true,
+    writable: true,
+    value<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+import { StateMachine } from "aws-local-stepfunctions";
+import { STATE_NAMES, type StateMachineDefinition } from "../components/stateMachineDefinition";
+
+export interface ExecutionOutcome {
+  status: "SUCCEEDED" | "FAILED";
+  /** Names of the states entered, in order. */
+  path: string[];
+  output?: unknown;
+  error?: { name: string; cause: string };
+}
+
+export interface ExecutionContext {
+  executionArn: string;
+  executionName: string;
+  stateMachineName: string;
+  taskToken: string;
+}
+
+/** What the waitForTaskToken task does locally: invoke the function, then wait for the callback's output. */
+export type RequestApprovalTask = (parameters: { FunctionName: string; Payload: unknown }) => Promise<unknown>;
+
+export interface RunningExecution {
+  outcome: Promise<ExecutionOutcome>;
+  /** Stops the execution; its outcome becomes FAILED with ExecutionAborted. */
+  abort(): void;
+}
+
+export function runExecution(definition: StateMachineDefinition, input: unknown, context: ExecutionContext, requestApproval: RequestApprovalTask): RunningExecution {
+  const machine = new StateMachine(definition as never);
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: requestApproval as never },
+      // Keep the definition's retry counts, but not its multi-second pauses.
+      retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20 },
+    },
+    context: {
+      Execution: { Id: context.executionArn, Name: context.executionName },
+      StateMachine: { Id: context.executionArn.replace(":execution:", ":stateMachine:").replace(/:[^:]+$/, ""), Name: context.stateMachineName },
+      Task: { Token: context.taskToken },
+    } as never,
+  });
+  const path: string[] = [];
+  const collectPath = (async () => {
+    for await (const event of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) {
+      if (event.type === "StateEntered" && event.state) path.push(event.state.name);
+    }
+  })();
+  const outcome = execution.result.then(
+    async (output) => {
+      await collectPath;
+      return { status: "SUCCEEDED" as const, path, output };
+    },
+    async (error: Error & { cause?: unknown }) => {
+      await collectPath.catch(() => undefined);
+      return { status: "FAILED" as const, path, error: { name: error.name, cause: String(error.cause ?? error.message) } };
+    },
+  );
+  return { outcome, abort: execution.abort };
+}
