@@ -16,7 +16,7 @@ export interface PublishedEmail {
   messageId: string;
 }
 
-type WaitingTask = { state: "waiting"; resolve(output: string): void } | { state: "finished" };
+type WaitingTask = { state: "waiting"; resolve(output: string): void; reject(error: Error): void } | { state: "finished" };
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -33,6 +33,7 @@ export class AwsStandIn {
   private readonly events = new EventEmitter();
   private readonly tasks = new Map<string, WaitingTask>();
   private server?: Server;
+  private closed = false;
 
   /** Starts listening; returns the endpoint URL for both services. */
   async listen(): Promise<string> {
@@ -46,17 +47,24 @@ export class AwsStandIn {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Stops listening; tasks still waiting fail, so nothing (no interpreter timer) outlives the stand-in. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const taskToken of this.tasks.keys()) this.finishTask(taskToken);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   /** Called before the request function runs: resolves with the output that SendTaskSuccess delivers. */
   waitForTaskToken(taskToken: string): Promise<string> {
-    return new Promise((resolve) => this.tasks.set(taskToken, { state: "waiting", resolve }));
+    if (this.closed) return Promise.reject(Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" }));
+    return new Promise((resolve, reject) => this.tasks.set(taskToken, { state: "waiting", resolve, reject }));
   }
 
   /** The task ended (timed out, failed, execution over): later callbacks get TaskTimedOut, as in AWS. */
   finishTask(taskToken: string): void {
+    const task = this.tasks.get(taskToken);
+    // Settle whoever still waits (an aborted or timed-out execution), or its timers live on.
+    if (task?.state === "waiting") task.reject(Object.assign(new Error("The task is over."), { name: "TaskFinished" }));
     this.tasks.set(taskToken, { state: "finished" });
   }
 
@@ -98,7 +106,7 @@ export class AwsStandIn {
     const task = taskToken ? this.tasks.get(taskToken) : undefined;
     if (!task) return sendJson(response, 400, { __type: "TaskDoesNotExist", message: "Task does not exist." });
     if (task.state === "finished") return sendJson(response, 400, { __type: "TaskTimedOut", message: "Provided task does not exist anymore" });
-    this.finishTask(taskToken!);
+    this.tasks.set(taskToken!, { state: "finished" });
     task.resolve(output ?? "{}");
     sendJson(response, 200, {});
   }

@@ -88,13 +88,21 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     const awsEndpoint = await standIn.listen();
     cleanups.push(() => standIn.close());
 
-    Object.assign(process.env, {
+    const localEnvironment: Record<string, string> = {
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SNS: awsEndpoint,
       AWS_ENDPOINT_URL_SFN: awsEndpoint,
+    };
+    const previousEnvironment = Object.fromEntries(Object.keys(localEnvironment).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, localEnvironment);
+    cleanups.push(async () => {
+      for (const [name, value] of Object.entries(previousEnvironment)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     });
     const logger = (service: string) => createLogger({ service, write: options.handlerLog ?? (() => undefined) });
 
@@ -134,7 +142,11 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     cleanups.push(() => gateway.close());
     // Closed first: executions still waiting for a decision are aborted.
     const runningExecutions = new Set<() => void>();
-    cleanups.push(async () => runningExecutions.forEach((abort) => abort()));
+    let closing = false;
+    cleanups.push(async () => {
+      closing = true;
+      runningExecutions.forEach((abort) => abort());
+    });
 
     const requestApproval = createRequestHandler({
       ...requestDependencies({
@@ -159,7 +171,10 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       const executionArn = `${LOCAL_ARN_PREFIX}:execution:${LOCAL_STATE_MACHINE_NAME}:${executionName}`;
       const taskToken = newTaskToken();
       const running = runExecution(definition, input, { executionArn, executionName, stateMachineName: LOCAL_STATE_MACHINE_NAME, taskToken }, async ({ Payload }) => {
+        // The interpreter retries a task even after its execution was aborted: fail fast once closing.
+        if (closing) throw Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" });
         const callback = standIn.waitForTaskToken(taskToken);
+        callback.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
         await requestApproval(Payload, { awsRequestId: randomUUID() });
         return JSON.parse(await callback);
       });

@@ -13,6 +13,8 @@ import { startLocalApprovals, type LocalApprovals, type LocalExecution } from ".
 import type { ExecutionOutcome } from "./stepFunctions";
 
 const ROOT = path.resolve(__dirname, "..");
+/** Set on Ctrl-C: from then on the shutdown owns the output and the exit code. */
+let stopping = false;
 const OUTPUT_DIR = path.join(ROOT, ".local");
 
 function devStackTransport(): Transport {
@@ -55,7 +57,8 @@ async function announce(execution: LocalExecution, options: CliOptions) {
   console.log(`\nEmail sent to the approvers (saved to ${path.relative(process.cwd(), file)}):\n${rule}\nSubject: ${email.subject}\n\n${email.message}\n${rule}`);
   const expiresAt = new Date(Date.now() + options.approvalTimeoutSeconds * 1000).toISOString();
   console.log(`\nOpen the review link in a browser:\n  ${email.reviewUrl}\nWaiting for a decision (expires in ${formatRemaining(expiresAt, new Date())}; Ctrl-C to stop)...`);
-  printOutcome(execution, await execution.outcome);
+  const outcome = await execution.outcome;
+  if (!stopping) printOutcome(execution, outcome);
 }
 
 async function main(): Promise<number> {
@@ -79,11 +82,14 @@ async function main(): Promise<number> {
     },
   });
   const stop = () => {
+    // A second Ctrl-C does not wait for the clean shutdown.
+    if (stopping) process.exit(130);
+    stopping = true;
     console.log("\nStopped.");
     void local.close().finally(() => process.exit(130));
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 
   console.log(`Local approval workflow, transport ${local.transport}; no AWS account involved.`);
   console.log(`  decision endpoint (callbackUrl): ${local.callbackUrl}`);
@@ -93,6 +99,7 @@ async function main(): Promise<number> {
   const first = local.startExecution(input);
   if (!options.serve) {
     await announcements.get(first.executionName);
+    if (stopping) return new Promise<number>(() => undefined); // stop() exits
     await local.close();
     return 0;
   }
