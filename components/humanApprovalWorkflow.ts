@@ -10,6 +10,8 @@ import { DECISION_ENDPOINTS } from "./transports";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
+/** Tag naming each function's role: "decision" or "request-approval". */
+export const FUNCTION_ROLE_TAG = "human-approval:role";
 
 export interface HumanApprovalWorkflowArgs {
   /** How approvers' clicks reach the decision function. */
@@ -95,6 +97,8 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         reservedConcurrentExecutions: settings.reservedConcurrentExecutions,
         environment: { variables: settings.environment },
         loggingConfig: { logFormat: "JSON", logGroup: logs.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+        // The policy pack uses this to allow a public Function URL on the decision function only.
+        tags: { [FUNCTION_ROLE_TAG]: role },
       }, { parent, dependsOn: [rolePolicy] });
     };
 

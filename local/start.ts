@@ -4,7 +4,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { readStackFile } from "../stacks/stackFiles";
 import type { Transport } from "../functions/decision/httpEvent";
 import { formatRemaining } from "../functions/shared/text";
 import { parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions } from "./cliOptions";
@@ -19,8 +19,7 @@ const OUTPUT_DIR = path.join(ROOT, ".local");
 
 function devStackTransport(): Transport {
   try {
-    const stack = parse(readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
-    return stack?.config?.["human-approval:transport"] ?? "functionUrl";
+    return (readStackFile("dev")["human-approval:transport"] as Transport | undefined) ?? "functionUrl";
   } catch {
     return "functionUrl";
   }

@@ -112,6 +112,8 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
           assert.match(code, /handler/);
         }
         assert.equal(stack.decisionFunction.inputs.reservedConcurrentExecutions, 4);
+        assert.deepEqual(stack.decisionFunction.inputs.tags, { "human-approval:role": "decision" });
+        assert.deepEqual(stack.requestFunction.inputs.tags, { "human-approval:role": "request-approval" });
       });
 
       it("configures the functions through the environment", () => {

@@ -1,7 +1,5 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import { parse } from "yaml";
+import { readStackFile } from "../../stacks/stackFiles";
 import { settled, useMocks, valueOf, declared } from "../support/pulumiMocks";
 
 /** Runs index.ts, the real program, with the dev stack's own config file. */
@@ -10,8 +8,7 @@ describe("the program (index.ts) with Pulumi.dev.yaml", function () {
   let program: typeof import("../../index");
 
   before(async () => {
-    const stackFile = parse(readFileSync(path.resolve(__dirname, "../../Pulumi.dev.yaml"), "utf8")).config as Record<string, unknown>;
-    useMocks("dev", Object.fromEntries(Object.entries(stackFile).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])));
+    useMocks("dev", readStackFile("dev"));
     program = await import("../../index");
     await valueOf(program.stateMachineArn);
     await settled();

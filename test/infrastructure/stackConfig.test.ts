@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { readStackFile } from "../../stacks/stackFiles";
 import { CLOUDWATCH_RETENTION_DAYS, CONFIG_KEYS, parseStackConfig, StackConfigError, type RawStackConfig } from "../../stacks/config";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -100,11 +101,10 @@ describe("stack configuration", () => {
     const stacks: Array<[string, string]> = [["dev", "functionUrl"], ["staging", "httpApi"], ["prod", "restApi"]];
     for (const [stack, transport] of stacks) {
       it(`Pulumi.${stack}.yaml is valid and uses ${transport}`, () => {
-        const values = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
         const raw = Object.fromEntries(
-          Object.entries(values)
+          Object.entries(readStackFile(stack))
             .filter(([key]) => key.startsWith("human-approval:"))
-            .map(([key, value]) => [key.slice("human-approval:".length), typeof value === "string" ? value : JSON.stringify(value)]),
+            .map(([key, value]) => [key.slice("human-approval:".length), value]),
         );
         assert.equal(parseStackConfig(raw).transport, transport);
       });

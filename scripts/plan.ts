@@ -1,0 +1,91 @@
+/**
+ * Credential-free plans: what each stack would declare, without AWS or the Pulumi CLI.
+ *
+ *   npm run plan                  refresh plans/<stack>.yaml for every stack file
+ *   npm run plan -- dev           refresh one stack's plan
+ *   npm run plan -- --check       exit 1 if a committed plan is stale (what the tests run)
+ *
+ * Each stack is planned in a child process: Pulumi mocks and the program are per process.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseStackConfig, type RawStackConfig } from "../stacks/config";
+import { PROJECT_ROOT, readStackFile, stackNames } from "../stacks/stackFiles";
+import { renderInventory } from "./planInventory";
+
+const PLANS_DIR = path.join(PROJECT_ROOT, "plans");
+export const planFile = (stack: string, directory = PLANS_DIR) => path.join(directory, `${stack}.yaml`);
+
+/** In this process: run the program for one stack under mocks and return its inventory. */
+async function emit(stack: string): Promise<string> {
+  // Loaded here, not at the top: the mocks must be installed before the program runs.
+  const { declared, settled, useMocks, valueOf } = await import("../test/support/pulumiMocks");
+  const stackConfig = readStackFile(stack);
+  useMocks(stack, stackConfig);
+  const program = await import("../index");
+  const outputs = {
+    transport: program.transport,
+    callbackUrl: await valueOf(program.callbackUrl),
+    stateMachineArn: await valueOf(program.stateMachineArn),
+    topicArn: await valueOf(program.topicArn),
+    approvalsTable: await valueOf(program.approvalsTable),
+  };
+  await settled();
+  const raw = Object.fromEntries(Object.entries(stackConfig).filter(([key]) => key.startsWith("human-approval:")).map(([key, value]) => [key.slice("human-approval:".length), value])) as RawStackConfig;
+  return renderInventory({ stack, config: { ...parseStackConfig(raw), region: stackConfig["aws:region"] }, outputs, resources: declared });
+}
+
+function planInChildProcess(stack: string): string {
+  return execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--emit", stack], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+function main(args: string[]): number {
+  const check = args.includes("--check");
+  const dirFlag = args.indexOf("--plans-dir");
+  const directory = dirFlag >= 0 ? path.resolve(args[dirFlag + 1]) : PLANS_DIR;
+  const requested = args.filter((arg, index) => !arg.startsWith("--") && args[index - 1] !== "--plans-dir");
+  const known = stackNames();
+  for (const stack of requested) {
+    if (!known.includes(stack)) {
+      console.error(`Error: no stack file Pulumi.${stack}.yaml; stacks are ${known.join(", ")}.`);
+      return 2;
+    }
+  }
+  const stale: string[] = [];
+  for (const stack of requested.length ? requested : known) {
+    const plan = planInChildProcess(stack);
+    const file = planFile(stack, directory);
+    if (check) {
+      if (!existsSync(file) || readFileSync(file, "utf8") !== plan) stale.push(stack);
+      continue;
+    }
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(file, plan);
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
+  if (stale.length > 0) {
+    console.error(`Stale plan${stale.length > 1 ? "s" : ""}: ${stale.map((stack) => `plans/${stack}.yaml`).join(", ")}.`);
+    console.error(`The infrastructure changed: refresh with \`npm run plan -- ${stale.join(" ")}\` and commit the result, so the change shows as a diff.`);
+    return 1;
+  }
+  if (check) console.log(`Plans are up to date: ${(requested.length ? requested : known).join(", ")}.`);
+  return 0;
+}
+
+if (process.argv[2] === "--emit") {
+  emit(process.argv[3]).then(
+    (plan) => process.stdout.write(plan, () => process.exit(0)),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  process.exitCode = main(process.argv.slice(2));
+}
