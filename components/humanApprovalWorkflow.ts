@@ -4,14 +4,12 @@ import type { Transport } from "../functions/decision/httpEvent";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE } from "../functions/shared/approvalRequest";
 import { lambdaCodeArchive } from "./lambdaCode";
-import { assumeRolePolicy, decisionPolicy, requestApprovalPolicy, stateMachinePolicy, type PolicyDocument } from "./policies";
+import { assumeRolePolicy, decisionPolicy, FUNCTION_ROLE_TAG, requestApprovalPolicy, stateMachinePolicy, type PolicyDocument } from "./policies";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { DECISION_ENDPOINTS } from "./transports";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
-/** Tag naming each function's role: "decision" or "request-approval". */
-export const FUNCTION_ROLE_TAG = "human-approval:role";
 
 export interface HumanApprovalWorkflowArgs {
   /** How approvers' clicks reach the decision function. */

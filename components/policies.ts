@@ -56,6 +56,9 @@ export function decisionPolicy(arns: { table: string; logGroup: string }): Polic
   );
 }
 
+/** Tag naming each Lambda function's role ("decision" or "request-approval"); the policy pack reads it. */
+export const FUNCTION_ROLE_TAG = "human-approval:role";
+
 /** Vended-logs delivery actions; AWS documents them as requiring Resource "*". */
 export const LOG_DELIVERY_ACTIONS = [
   "logs:CreateLogDelivery",

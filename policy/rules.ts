@@ -3,24 +3,13 @@
  * only defines them (constructing a PolicyPack starts a server, see index.ts),
  * so tests call each rule directly with passing and failing resources.
  */
+// The component's pure IAM module (no imports of its own), so the pack and the stack share one list.
+import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS } from "../components/policies";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
 /** Actions AWS offers no resource-level permissions for: the only ones allowed on Resource "*". */
-export const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set([
-  "states:SendTaskSuccess",
-  "states:SendTaskFailure",
-  "states:SendTaskHeartbeat",
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
-]);
+export const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set(["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat", ...LOG_DELIVERY_ACTIONS]);
 export const CURRENT_NODE_RUNTIMES = new Set(["nodejs22.x", "nodejs24.x"]);
-export const FUNCTION_ROLE_TAG = "human-approval:role";
 
 type Resource = Pick<ResourceValidationArgs, "type" | "props">;
 type Rule = (resource: Resource, report: ReportViolation) => void;
