@@ -14,17 +14,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { bundleHandler, HANDLER_ENTRY_POINTS, type HandlerName } from "../functions/bundle";
+import { spread } from "./stats";
 
 const runs = Number(process.argv[2] ?? 15);
 
 function loadTimeMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   return Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }));
-}
-
-function summary(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
 async function main() {
@@ -39,7 +35,7 @@ async function main() {
         const file = path.join(directory, `${name}-${externalAwsSdk ? "external" : "bundled"}.js`);
         writeFileSync(file, code);
         loadTimeMs(file); // warm the file system cache once
-        const load = summary(Array.from({ length: runs }, () => loadTimeMs(file)));
+        const load = spread(Array.from({ length: runs }, () => loadTimeMs(file)));
         console.log(
           `${name.padEnd(16)} ${(externalAwsSdk ? "external" : "bundled").padEnd(9)} ${String(code.length).padStart(8)} ${String(gzipSync(code).length).padStart(8)}     ${load.median.toFixed(1)} (${load.min.toFixed(1)}-${load.max.toFixed(1)})`,
         );

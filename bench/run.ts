@@ -1,0 +1,324 @@
+/**
+ * `npm run bench`: package size, cold start, warm decision latency and local
+ * round trips, for this project and for the reference template's functions,
+ * measured in the same run. Prints a table and writes the figures as JSON.
+ *
+ *   npm run bench                          full run (about two minutes on 2 cores)
+ *   npm run bench -- --quick               small numbers, to check the script works
+ *   npm run bench -- --runs 15 --requests 500 --sizes 1,100,1000 --out .local/bench/results.json
+ *
+ * It measures and reports; it asserts nothing about speed.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { STATE_NAMES } from "../components/stateMachineDefinition";
+import { bundleHandler } from "../functions/bundle";
+import { createHandler as createDecisionHandler, dependenciesFromEnvironment as decisionDependencies } from "../functions/decision/index";
+import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../functions/requestApproval/index";
+import { createLogger } from "../functions/shared/logger";
+import { AwsStandIn } from "../local/awsStandIn";
+import { startLocalDynamoDb } from "../local/dynamoDb";
+import { startLocalApprovals } from "../local/localApprovals";
+import { TRANSPORT_EVENTS } from "../local/transportEvents";
+import { extractReferenceFunctions } from "./referenceTemplate";
+import { percentile, round, spread, type Spread } from "./stats";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, "..");
+const TABLE = "bench-approvals";
+const TOPIC = "arn:aws:sns:eu-west-1:123456789012:bench-approvals";
+const CALLBACK_URL = "https://approvals.example.com";
+
+interface Options {
+  runs: number;
+  requests: number;
+  sizes: number[];
+  concurrency: number;
+  out: string;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      runs: { type: "string" },
+      requests: { type: "string" },
+      sizes: { type: "string" },
+      concurrency: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  const quick = values.quick ?? false;
+  return {
+    runs: Number(values.runs ?? (quick ? 3 : 15)),
+    requests: Number(values.requests ?? (quick ? 30 : 500)),
+    sizes: (values.sizes ?? (quick ? "1,10" : "1,100,1000")).split(",").map(Number),
+    concurrency: Number(values.concurrency ?? 4),
+    out: path.resolve(values.out ?? path.join(ROOT, ".local/bench/results.json")),
+  };
+}
+
+const taskToken = () => "AQCEAAAAKgAAAAMAAAAA" + randomBytes(600).toString("base64");
+const silent = (service: string) => createLogger({ service, write: () => undefined });
+const sizeOf = (code: string) => ({ bytes: Buffer.byteLength(code), gzipBytes: gzipSync(code).length });
+
+async function timed<T>(action: () => Promise<T>): Promise<[number, T]> {
+  const started = process.hrtime.bigint();
+  const result = await action();
+  return [Number(process.hrtime.bigint() - started) / 1e6, result];
+}
+
+/** One fresh Node process: load the handler, serve one invocation; returns the in-process milliseconds. */
+async function coldStart(file: string, exportName: string, style: "promise" | "callback", event: unknown, env: NodeJS.ProcessEnv, expected: string): Promise<number> {
+  const driver = path.join(__dirname, "coldStartDriver.js");
+  const { stderr } = await run(process.execPath, [driver, file, exportName, style, JSON.stringify(event)], { env, cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const report = /COLD (\S+) (\S+)/.exec(stderr);
+  if (!report) throw new Error(`cold start of ${path.basename(file)} failed: ${stderr.slice(-300)}`);
+  if (report[2] !== expected) throw new Error(`cold start of ${path.basename(file)} answered ${report[2]}, expected ${expected}`);
+  return Number(report[1]);
+}
+
+/** Runs `action` `count` times after `warmup` unmeasured runs; returns the milliseconds of each. */
+async function latencies(count: number, warmup: number, action: (index: number) => Promise<void>): Promise<number[]> {
+  for (let index = 0; index < warmup; index++) await action(-1 - index);
+  const samples: number[] = [];
+  for (let index = 0; index < count; index++) samples.push((await timed(() => action(index)))[0]);
+  return samples;
+}
+
+const latencySummary = (samples: number[]) => ({ p50: round(percentile(samples, 50), 3), p99: round(percentile(samples, 99), 3), requests: samples.length });
+
+/** The reference handler logs every event with console.log; in-process, both sides run with logging silenced. */
+async function withConsoleSilenced<T>(action: () => Promise<T>): Promise<T> {
+  const { log, error } = console;
+  console.log = console.error = () => undefined;
+  try {
+    return await action();
+  } finally {
+    Object.assign(console, { log, error });
+  }
+}
+
+async function main() {
+  const settings = options();
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  // Inside the project, so that the reference code resolves @aws-sdk/client-sfn and client-sns from node_modules.
+  const work = mkdtempSync(path.join(__dirname, ".work-"));
+  const results: Record<string, unknown> = {
+    machine: { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: round(os.totalmem() / 2 ** 30, 1), date: new Date().toISOString() },
+    settings,
+  };
+  try {
+    // 1. Deployment packages.
+    const files = {
+      ours: { requestApproval: path.join(work, "ours-request-approval.js"), decision: path.join(work, "ours-decision.js") },
+      reference: { sendEmail: path.join(work, "reference-send-email.js"), approval: path.join(work, "reference-approval.js") },
+    };
+    const ours = { requestApproval: await bundleHandler("requestApproval"), decision: await bundleHandler("decision") };
+    const reference = extractReferenceFunctions({ email: "approver@example.com", topicArn: TOPIC });
+    writeFileSync(files.ours.requestApproval, ours.requestApproval);
+    writeFileSync(files.ours.decision, ours.decision);
+    writeFileSync(files.reference.sendEmail, reference.sendEmail);
+    writeFileSync(files.reference.approval, reference.approval);
+    const packages = {
+      ours: { requestApproval: sizeOf(ours.requestApproval), decision: sizeOf(ours.decision) },
+      // The reference ships its code inline and takes the AWS SDK from the Lambda runtime.
+      reference: { sendEmail: sizeOf(reference.sendEmail), approval: sizeOf(reference.approval) },
+    };
+    results.packages = packages;
+
+    // Local AWS for figures 2 and 3: dynalite and the SNS / Step Functions stand-in.
+    const db = await startLocalDynamoDb();
+    await db.createApprovalsTable(TABLE);
+    const standIn = new AwsStandIn();
+    const awsEndpoint = await standIn.listen();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SNS: awsEndpoint,
+      AWS_ENDPOINT_URL_SFN: awsEndpoint,
+      TABLE_NAME: TABLE,
+      TOPIC_ARN: TOPIC,
+      CALLBACK_URL,
+      APPROVAL_TIMEOUT_SECONDS: "86400",
+      AUDIT_RETENTION_DAYS: "90",
+    };
+    Object.assign(process.env, env);
+    const requestApproval = createRequestHandler({ ...requestDependencies(env), logger: silent("request-approval") });
+    const decide = createDecisionHandler({ ...decisionDependencies(env), logger: silent("decision") });
+    const newRequest = async () => {
+      const token = taskToken();
+      const { requestId } = await requestApproval({ taskToken: token, execution: { id: "arn:aws:states:eu-west-1:123456789012:execution:bench:run", name: "run" }, stateMachine: { name: "bench" }, input: { title: "Benchmark" } });
+      void standIn.waitForTaskToken(token).catch(() => undefined); // the workflow waits for this token
+      return { token, requestId };
+    };
+    const pendingForReview = await newRequest();
+    const reviewEvent = () => TRANSPORT_EVENTS.functionUrl({ method: "GET", path: `/requests/${pendingForReview.requestId}`, headers: { accept: "text/html" } });
+
+    // 2. Cold starts: fresh processes, one first invocation each, against the local endpoints.
+    const coldRuns = async (file: string, exportName: string, style: "promise" | "callback", event: () => unknown, expected: string) => {
+      const samples: number[] = [];
+      for (let index = 0; index < settings.runs; index++) samples.push(await coldStart(file, exportName, style, event(), env, expected));
+      return spread(samples.map((ms) => round(ms, 2)));
+    };
+    const cold: Record<string, Record<string, Spread>> = {
+      ours: {
+        requestApproval: await coldRuns(files.ours.requestApproval, "handler", "promise", () => ({ taskToken: taskToken(), execution: { id: "arn:x", name: "cold" }, stateMachine: { name: "bench" }, input: { title: "Cold start" } }), "ok"),
+        decision: await coldRuns(files.ours.decision, "handler", "promise", reviewEvent, "200"),
+      },
+      reference: {
+        sendEmail: await coldRuns(files.reference.sendEmail, "lambda_handler", "callback", () => ({ ExecutionContext: { Execution: { Name: "cold" }, StateMachine: { Name: "bench" }, Task: { Token: taskToken() } }, APIGatewayEndpoint: "https://example.com/states" }), "ok"),
+        approval: await coldRuns(files.reference.approval, "handler", "callback", () => {
+          const token = taskToken();
+          void standIn.waitForTaskToken(token).catch(() => undefined);
+          return { body: {}, headers: {}, method: "GET", params: {}, query: { action: "approve", ex: "cold", sm: "bench", taskToken: token } };
+        }, "302"),
+      },
+    };
+    results.coldStartMs = cold;
+
+    // 3. Warm latency in-process: our review page (GET) and decision (POST); the reference decides on GET.
+    const warmup = Math.min(30, settings.requests);
+    const reviewSamples = await latencies(settings.requests, warmup, async () => {
+      const response = await decide(reviewEvent());
+      if (response.statusCode !== 200) throw new Error(`review answered ${response.statusCode}`);
+    });
+    const toDecide: Array<{ token: string; requestId: string }> = [];
+    for (let index = 0; index < settings.requests + warmup; index++) toDecide.push(await newRequest());
+    let next = 0;
+    const decisionSamples = await latencies(settings.requests, warmup, async () => {
+      const { requestId } = toDecide[next++];
+      const response = await decide(TRANSPORT_EVENTS.functionUrl({ method: "POST", path: `/requests/${requestId}`, headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" }, body: "decision=approve" }));
+      if (response.statusCode !== 200) throw new Error(`decision answered ${response.statusCode}`);
+    });
+    const referenceApproval = require(files.reference.approval).handler as (event: unknown, context: unknown, callback: (error: unknown, result?: { statusCode: number }) => void) => void;
+    const referenceSamples = await withConsoleSilenced(() =>
+      latencies(settings.requests, warmup, async () => {
+        const token = taskToken();
+        void standIn.waitForTaskToken(token).catch(() => undefined);
+        const result = await new Promise<{ statusCode: number } | undefined>((resolve, reject) =>
+          referenceApproval({ query: { action: "approve", ex: "warm", sm: "bench", taskToken: token } }, { invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:bench" }, (error, value) => (error ? reject(error) : resolve(value))),
+        );
+        if (result?.statusCode !== 302) throw new Error("the reference approval did not redirect");
+      }),
+    );
+    results.warmLatencyMs = {
+      ours: { reviewPage: latencySummary(reviewSamples), decision: latencySummary(decisionSamples) },
+      reference: { decision: latencySummary(referenceSamples) },
+    };
+    await standIn.close();
+    await db.close();
+
+    // 4. Local round trips: N pending approvals, each opened and approved over HTTP until its execution ends.
+    const roundTrips = [];
+    for (const pending of settings.sizes) {
+      const local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 86_400 });
+      try {
+        const executions = Array.from({ length: pending }, () => local.startExecution({ title: "Round trip" }));
+        const emails = await Promise.all(executions.map((execution) => execution.email));
+        const samples: number[] = [];
+        let cursor = 0;
+        const approveNext = async (): Promise<void> => {
+          const index = cursor++;
+          if (index >= pending) return;
+          const [ms] = await timed(async () => {
+            const page = await fetch(emails[index].reviewUrl);
+            await page.text();
+            const decided = await fetch(emails[index].reviewUrl, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "decision=approve" });
+            await decided.text();
+            const outcome = await executions[index].outcome;
+            if (page.status !== 200 || decided.status !== 200 || outcome.path.at(-1) !== STATE_NAMES.approved) throw new Error("a round trip did not end approved");
+          });
+          samples.push(ms);
+          return approveNext();
+        };
+        const [wallMs] = await timed(() => Promise.all(Array.from({ length: Math.min(settings.concurrency, pending) }, approveNext)));
+        roundTrips.push({ pending, concurrency: Math.min(settings.concurrency, pending), p50: round(percentile(samples, 50), 2), p99: round(percentile(samples, 99), 2), approvalsPerSecond: round(pending / (wallMs / 1000), 1) });
+      } finally {
+        await local.close();
+      }
+    }
+    results.roundTripMs = roundTrips;
+
+    const ratio = (a: number, b: number) => round(a / b, 2);
+    results.oursOverReference = {
+      packageBytes: { requestApproval: ratio(packages.ours.requestApproval.bytes, packages.reference.sendEmail.bytes), decision: ratio(packages.ours.decision.bytes, packages.reference.approval.bytes) },
+      packageGzipBytes: { requestApproval: ratio(packages.ours.requestApproval.gzipBytes, packages.reference.sendEmail.gzipBytes), decision: ratio(packages.ours.decision.gzipBytes, packages.reference.approval.gzipBytes) },
+      coldStartMedian: { requestApproval: ratio(cold.ours.requestApproval.median, cold.reference.sendEmail.median), decision: ratio(cold.ours.decision.median, cold.reference.approval.median) },
+      warmDecision: { p50: ratio(percentile(decisionSamples, 50), percentile(referenceSamples, 50)), p99: ratio(percentile(decisionSamples, 99), percentile(referenceSamples, 99)) },
+    };
+
+    mkdirSync(path.dirname(settings.out), { recursive: true });
+    writeFileSync(settings.out, JSON.stringify(results, null, 2) + "\n");
+    printTables(results as unknown as Results);
+    console.log(`\nFigures written to ${path.relative(process.cwd(), settings.out)}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface Results {
+  machine: { node: string; cpu: string; cores: number; memoryGiB: number; date: string };
+  packages: Record<"ours" | "reference", Record<string, { bytes: number; gzipBytes: number }>>;
+  coldStartMs: Record<"ours" | "reference", Record<string, Spread>>;
+  warmLatencyMs: Record<"ours" | "reference", Record<string, { p50: number; p99: number; requests: number }>>;
+  roundTripMs: Array<{ pending: number; concurrency: number; p50: number; p99: number; approvalsPerSecond: number }>;
+  oursOverReference: Record<string, Record<string, number>>;
+}
+
+function table(title: string, header: string[], rows: Array<Array<string | number>>) {
+  const cells = [header, ...rows.map((row) => row.map(String))];
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
+  console.log(`\n${title}`);
+  for (const [index, row] of cells.entries()) {
+    console.log("  " + row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("   "));
+    if (index === 0) console.log("  " + widths.map((width) => "-".repeat(width)).join("   "));
+  }
+}
+
+function printTables(results: Results) {
+  const { machine } = results;
+  console.log(`Benchmark, ${machine.date.slice(0, 10)}: Node ${machine.node}, ${machine.cores} x ${machine.cpu}, ${machine.memoryGiB} GiB`);
+  const pairs: Array<[string, "ours" | "reference", string]> = [
+    ["ours: request-approval", "ours", "requestApproval"],
+    ["reference: send email", "reference", "sendEmail"],
+    ["ours: decision", "ours", "decision"],
+    ["reference: approval", "reference", "approval"],
+  ];
+  table("1. Deployment package", ["function", "bytes", "gzip bytes"], pairs.map(([label, side, name]) => [label, results.packages[side][name].bytes, results.packages[side][name].gzipBytes]));
+  table("2. Cold start: fresh Node process, load + first invocation (ms)", ["function", "median", "min", "p90", "max"], pairs.map(([label, side, name]) => {
+    const s = results.coldStartMs[side][name];
+    return [label, s.median, s.min, s.p90, s.max];
+  }));
+  const warm = results.warmLatencyMs;
+  table("3. Warm latency in-process (ms)", ["request", "p50", "p99", "requests"], [
+    ["ours: review page (GET)", warm.ours.reviewPage.p50, warm.ours.reviewPage.p99, warm.ours.reviewPage.requests],
+    ["ours: decision (POST)", warm.ours.decision.p50, warm.ours.decision.p99, warm.ours.decision.requests],
+    ["reference: decision (GET)", warm.reference.decision.p50, warm.reference.decision.p99, warm.reference.decision.requests],
+  ]);
+  table("4. Local round trip: open link, approve, execution ends (ms)", ["pending approvals", "concurrency", "p50", "p99", "approvals/s"], results.roundTripMs.map((row) => [row.pending, row.concurrency, row.p50, row.p99, row.approvalsPerSecond]));
+  const r = results.oursOverReference;
+  table("5. Ours / reference (below 1: ours is smaller or faster)", ["figure", "request-approval", "decision"], [
+    ["package bytes", r.packageBytes.requestApproval, r.packageBytes.decision],
+    ["package gzip bytes", r.packageGzipBytes.requestApproval, r.packageGzipBytes.decision],
+    ["cold start median", r.coldStartMedian.requestApproval, r.coldStartMedian.decision],
+    ["warm decision p50", "", r.warmDecision.p50],
+    ["warm decision p99", "", r.warmDecision.p99],
+  ]);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,40 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Script } from "node:vm";
+import { extractReferenceFunctions } from "../../bench/referenceTemplate";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+describe("benchmarks (they measure; these tests only check that they run)", function () {
+  this.timeout(120_000);
+
+  it("extracts the reference template's two functions as runnable code with the stack's values filled in", () => {
+    const reference = extractReferenceFunctions({ email: "approver@example.com", topicArn: "arn:aws:sns:eu-west-1:1:topic" });
+    for (const code of [reference.approval, reference.sendEmail]) assert.doesNotThrow(() => new Script(code));
+    assert.match(reference.approval, /exports\.handler = /);
+    assert.match(reference.approval, /Approved! Task approved by approver@example\.com/);
+    assert.match(reference.sendEmail, /exports\.lambda_handler = /);
+    assert.match(reference.sendEmail, /TopicArn: emailSnsTopic/);
+    assert.ok(reference.sendEmail.includes('"arn:aws:sns:eu-west-1:1:topic"'));
+    assert.ok(!reference.approval.includes("${"), "no CloudFormation substitution left");
+  });
+
+  it("npm run bench -- --quick writes every figure for ours and the reference", () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), "bench-")), "results.json");
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/run.ts", "--quick", "--runs", "2", "--requests", "5", "--sizes", "1,3", "--out", out], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /5\. Ours \/ reference/);
+    const figures = JSON.parse(readFileSync(out, "utf8"));
+    for (const side of ["ours", "reference"]) {
+      for (const fn of Object.values(figures.packages[side]) as Array<{ bytes: number; gzipBytes: number }>) assert.ok(fn.bytes > 0 && fn.gzipBytes > 0);
+      for (const fn of Object.values(figures.coldStartMs[side]) as Array<{ median: number; runs: number }>) assert.ok(fn.median > 0 && fn.runs === 2);
+    }
+    assert.deepEqual(Object.keys(figures.warmLatencyMs.ours).sort(), ["decision", "reviewPage"]);
+    assert.deepEqual(figures.roundTripMs.map((row: { pending: number }) => row.pending), [1, 3]);
+    assert.ok(figures.roundTripMs.every((row: { approvalsPerSecond: number }) => row.approvalsPerSecond > 0));
+    assert.deepEqual(Object.keys(figures.oursOverReference).sort(), ["coldStartMedian", "packageBytes", "packageGzipBytes", "warmDecision"]);
+  });
+});
