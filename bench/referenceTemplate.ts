@@ -5,11 +5,17 @@
  * one line, which breaks the few places where the code relied on line breaks
  * (automatic semicolon insertion); those are restored, and the result must parse.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Script } from "node:vm";
 
-export const REFERENCE_TEMPLATE = path.resolve(__dirname, "../../shared/reference/000_ee509ebfa8b17239.txt");
+/** Where the project's shared/ folder keeps it, beside this repository; REFERENCE_TEMPLATE overrides. */
+export const REFERENCE_TEMPLATE = process.env.REFERENCE_TEMPLATE ?? path.resolve(__dirname, "../../shared/reference/000_ee509ebfa8b17239.txt");
+
+/** The template's path, or undefined when this checkout has no shared/ folder beside it. */
+export function findReferenceTemplate(file = REFERENCE_TEMPLATE): string | undefined {
+  return existsSync(file) ? file : undefined;
+}
 
 export interface ReferenceFunctions {
   /** Sends the email (Handler: index.lambda_handler). */

@@ -23,9 +23,10 @@ import { createHandler as createRequestHandler, dependenciesFromEnvironment as r
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn } from "../local/awsStandIn";
 import { startLocalDynamoDb } from "../local/dynamoDb";
+import { localAwsEnvironment } from "../local/environment";
 import { startLocalApprovals } from "../local/localApprovals";
 import { TRANSPORT_EVENTS } from "../local/transportEvents";
-import { extractReferenceFunctions } from "./referenceTemplate";
+import { extractReferenceFunctions, findReferenceTemplate, REFERENCE_TEMPLATE } from "./referenceTemplate";
 import { percentile, round, spread, type Spread } from "./stats";
 
 const run = promisify(execFile);
@@ -120,15 +121,19 @@ async function main() {
       reference: { sendEmail: path.join(work, "reference-send-email.js"), approval: path.join(work, "reference-approval.js") },
     };
     const ours = { requestApproval: await bundleHandler("requestApproval"), decision: await bundleHandler("decision") };
-    const reference = extractReferenceFunctions({ email: "approver@example.com", topicArn: TOPIC });
     writeFileSync(files.ours.requestApproval, ours.requestApproval);
     writeFileSync(files.ours.decision, ours.decision);
-    writeFileSync(files.reference.sendEmail, reference.sendEmail);
-    writeFileSync(files.reference.approval, reference.approval);
+    const referenceTemplate = findReferenceTemplate();
+    if (!referenceTemplate) console.warn(`The reference template is not at ${REFERENCE_TEMPLATE}: measuring this project only (set REFERENCE_TEMPLATE=<path> to compare).\n`);
+    const reference = referenceTemplate ? extractReferenceFunctions({ email: "approver@example.com", topicArn: TOPIC }, referenceTemplate) : undefined;
+    if (reference) {
+      writeFileSync(files.reference.sendEmail, reference.sendEmail);
+      writeFileSync(files.reference.approval, reference.approval);
+    }
     const packages = {
       ours: { requestApproval: sizeOf(ours.requestApproval), decision: sizeOf(ours.decision) },
       // The reference ships its code inline and takes the AWS SDK from the Lambda runtime.
-      reference: { sendEmail: sizeOf(reference.sendEmail), approval: sizeOf(reference.approval) },
+      ...(reference ? { reference: { sendEmail: sizeOf(reference.sendEmail), approval: sizeOf(reference.approval) } } : {}),
     };
     results.packages = packages;
 
@@ -139,12 +144,7 @@ async function main() {
     const awsEndpoint = await standIn.listen();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      AWS_REGION: "eu-west-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_ENDPOINT_URL_SNS: awsEndpoint,
-      AWS_ENDPOINT_URL_SFN: awsEndpoint,
+      ...localAwsEnvironment({ dynamoDb: db.endpoint, standIn: awsEndpoint }),
       TABLE_NAME: TABLE,
       TOPIC_ARN: TOPIC,
       CALLBACK_URL,
@@ -169,20 +169,22 @@ async function main() {
       for (let index = 0; index < settings.runs; index++) samples.push(await coldStart(file, exportName, style, event(), env, expected));
       return spread(samples.map((ms) => round(ms, 2)));
     };
-    const cold: Record<string, Record<string, Spread>> = {
+    const cold: Partial<Record<"ours" | "reference", Record<string, Spread>>> = {
       ours: {
         requestApproval: await coldRuns(files.ours.requestApproval, "handler", "promise", () => ({ taskToken: taskToken(), execution: { id: "arn:x", name: "cold" }, stateMachine: { name: "bench" }, input: { title: "Cold start" } }), "ok"),
         decision: await coldRuns(files.ours.decision, "handler", "promise", reviewEvent, "200"),
       },
-      reference: {
+    };
+    if (reference) {
+      cold.reference = {
         sendEmail: await coldRuns(files.reference.sendEmail, "lambda_handler", "callback", () => ({ ExecutionContext: { Execution: { Name: "cold" }, StateMachine: { Name: "bench" }, Task: { Token: taskToken() } }, APIGatewayEndpoint: "https://example.com/states" }), "ok"),
         approval: await coldRuns(files.reference.approval, "handler", "callback", () => {
           const token = taskToken();
           void standIn.waitForTaskToken(token).catch(() => undefined);
           return { body: {}, headers: {}, method: "GET", params: {}, query: { action: "approve", ex: "cold", sm: "bench", taskToken: token } };
         }, "302"),
-      },
-    };
+      };
+    }
     results.coldStartMs = cold;
 
     // 3. Warm latency in-process: our review page (GET) and decision (POST); the reference decides on GET.
@@ -199,8 +201,9 @@ async function main() {
       const response = await decide(TRANSPORT_EVENTS.functionUrl({ method: "POST", path: `/requests/${requestId}`, headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" }, body: "decision=approve" }));
       if (response.statusCode !== 200) throw new Error(`decision answered ${response.statusCode}`);
     });
-    const referenceApproval = require(files.reference.approval).handler as (event: unknown, context: unknown, callback: (error: unknown, result?: { statusCode: number }) => void) => void;
-    const referenceSamples = await withConsoleSilenced(() =>
+    type CallbackHandler = (event: unknown, context: unknown, callback: (error: unknown, result?: { statusCode: number }) => void) => void;
+    const referenceApproval: CallbackHandler | undefined = reference ? require(files.reference.approval).handler : undefined;
+    const referenceSamples = referenceApproval && await withConsoleSilenced(() =>
       latencies(settings.requests, warmup, async () => {
         const token = taskToken();
         void standIn.waitForTaskToken(token).catch(() => undefined);
@@ -212,7 +215,7 @@ async function main() {
     );
     results.warmLatencyMs = {
       ours: { reviewPage: latencySummary(reviewSamples), decision: latencySummary(decisionSamples) },
-      reference: { decision: latencySummary(referenceSamples) },
+      ...(referenceSamples ? { reference: { decision: latencySummary(referenceSamples) } } : {}),
     };
     await standIn.close();
     await db.close();
@@ -249,12 +252,14 @@ async function main() {
     results.roundTripMs = roundTrips;
 
     const ratio = (a: number, b: number) => round(a / b, 2);
-    results.oursOverReference = {
-      packageBytes: { requestApproval: ratio(packages.ours.requestApproval.bytes, packages.reference.sendEmail.bytes), decision: ratio(packages.ours.decision.bytes, packages.reference.approval.bytes) },
-      packageGzipBytes: { requestApproval: ratio(packages.ours.requestApproval.gzipBytes, packages.reference.sendEmail.gzipBytes), decision: ratio(packages.ours.decision.gzipBytes, packages.reference.approval.gzipBytes) },
-      coldStartMedian: { requestApproval: ratio(cold.ours.requestApproval.median, cold.reference.sendEmail.median), decision: ratio(cold.ours.decision.median, cold.reference.approval.median) },
-      warmDecision: { p50: ratio(percentile(decisionSamples, 50), percentile(referenceSamples, 50)), p99: ratio(percentile(decisionSamples, 99), percentile(referenceSamples, 99)) },
-    };
+    if (packages.reference && cold.ours && cold.reference && referenceSamples) {
+      results.oursOverReference = {
+        packageBytes: { requestApproval: ratio(packages.ours.requestApproval.bytes, packages.reference.sendEmail.bytes), decision: ratio(packages.ours.decision.bytes, packages.reference.approval.bytes) },
+        packageGzipBytes: { requestApproval: ratio(packages.ours.requestApproval.gzipBytes, packages.reference.sendEmail.gzipBytes), decision: ratio(packages.ours.decision.gzipBytes, packages.reference.approval.gzipBytes) },
+        coldStartMedian: { requestApproval: ratio(cold.ours.requestApproval.median, cold.reference.sendEmail.median), decision: ratio(cold.ours.decision.median, cold.reference.approval.median) },
+        warmDecision: { p50: ratio(percentile(decisionSamples, 50), percentile(referenceSamples, 50)), p99: ratio(percentile(decisionSamples, 99), percentile(referenceSamples, 99)) },
+      };
+    }
 
     mkdirSync(path.dirname(settings.out), { recursive: true });
     writeFileSync(settings.out, JSON.stringify(results, null, 2) + "\n");
@@ -267,11 +272,11 @@ async function main() {
 
 interface Results {
   machine: { node: string; cpu: string; cores: number; memoryGiB: number; date: string };
-  packages: Record<"ours" | "reference", Record<string, { bytes: number; gzipBytes: number }>>;
-  coldStartMs: Record<"ours" | "reference", Record<string, Spread>>;
-  warmLatencyMs: Record<"ours" | "reference", Record<string, { p50: number; p99: number; requests: number }>>;
+  packages: Partial<Record<"ours" | "reference", Record<string, { bytes: number; gzipBytes: number }>>>;
+  coldStartMs: Partial<Record<"ours" | "reference", Record<string, Spread>>>;
+  warmLatencyMs: Partial<Record<"ours" | "reference", Record<string, { p50: number; p99: number; requests: number }>>>;
   roundTripMs: Array<{ pending: number; concurrency: number; p50: number; p99: number; approvalsPerSecond: number }>;
-  oursOverReference: Record<string, Record<string, number>>;
+  oursOverReference?: Record<string, Record<string, number>>;
 }
 
 function table(title: string, header: string[], rows: Array<Array<string | number>>) {
@@ -287,25 +292,27 @@ function table(title: string, header: string[], rows: Array<Array<string | numbe
 function printTables(results: Results) {
   const { machine } = results;
   console.log(`Benchmark, ${machine.date.slice(0, 10)}: Node ${machine.node}, ${machine.cores} x ${machine.cpu}, ${machine.memoryGiB} GiB`);
-  const pairs: Array<[string, "ours" | "reference", string]> = [
+  const pairs = ([
     ["ours: request-approval", "ours", "requestApproval"],
     ["reference: send email", "reference", "sendEmail"],
     ["ours: decision", "ours", "decision"],
     ["reference: approval", "reference", "approval"],
-  ];
-  table("1. Deployment package", ["function", "bytes", "gzip bytes"], pairs.map(([label, side, name]) => [label, results.packages[side][name].bytes, results.packages[side][name].gzipBytes]));
+  ] as Array<[string, "ours" | "reference", string]>).filter(([, side]) => results.packages[side] !== undefined);
+  table("1. Deployment package", ["function", "bytes", "gzip bytes"], pairs.map(([label, side, name]) => [label, results.packages[side]![name].bytes, results.packages[side]![name].gzipBytes]));
   table("2. Cold start: fresh Node process, load + first invocation (ms)", ["function", "median", "min", "p90", "max"], pairs.map(([label, side, name]) => {
-    const s = results.coldStartMs[side][name];
+    const s = results.coldStartMs[side]![name];
     return [label, s.median, s.min, s.p90, s.max];
   }));
   const warm = results.warmLatencyMs;
+  const warmRow = (label: string, figures: { p50: number; p99: number; requests: number } | undefined) => (figures ? [[label, figures.p50, figures.p99, figures.requests]] : []);
   table("3. Warm latency in-process (ms)", ["request", "p50", "p99", "requests"], [
-    ["ours: review page (GET)", warm.ours.reviewPage.p50, warm.ours.reviewPage.p99, warm.ours.reviewPage.requests],
-    ["ours: decision (POST)", warm.ours.decision.p50, warm.ours.decision.p99, warm.ours.decision.requests],
-    ["reference: decision (GET)", warm.reference.decision.p50, warm.reference.decision.p99, warm.reference.decision.requests],
+    ...warmRow("ours: review page (GET)", warm.ours?.reviewPage),
+    ...warmRow("ours: decision (POST)", warm.ours?.decision),
+    ...warmRow("reference: decision (GET)", warm.reference?.decision),
   ]);
   table("4. Local round trip: open link, approve, execution ends (ms)", ["pending approvals", "concurrency", "p50", "p99", "approvals/s"], results.roundTripMs.map((row) => [row.pending, row.concurrency, row.p50, row.p99, row.approvalsPerSecond]));
   const r = results.oursOverReference;
+  if (!r) return;
   table("5. Ours / reference (below 1: ours is smaller or faster)", ["figure", "request-approval", "decision"], [
     ["package bytes", r.packageBytes.requestApproval, r.packageBytes.decision],
     ["package gzip bytes", r.packageGzipBytes.requestApproval, r.packageGzipBytes.decision],

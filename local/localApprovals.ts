@@ -15,6 +15,7 @@ import { createHandler as createRequestHandler, dependenciesFromEnvironment as r
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
 import { startLocalDynamoDb } from "./dynamoDb";
+import { localAwsEnvironment } from "./environment";
 import { startGateway, type LocalRoute } from "./gateway";
 import { runExecution, type ExecutionOutcome } from "./stepFunctions";
 
@@ -88,14 +89,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     const awsEndpoint = await standIn.listen();
     cleanups.push(() => standIn.close());
 
-    const localEnvironment: Record<string, string> = {
-      AWS_REGION: "eu-west-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_ENDPOINT_URL_SNS: awsEndpoint,
-      AWS_ENDPOINT_URL_SFN: awsEndpoint,
-    };
+    const localEnvironment = localAwsEnvironment({ dynamoDb: db.endpoint, standIn: awsEndpoint });
     const previousEnvironment = Object.fromEntries(Object.keys(localEnvironment).map((name) => [name, process.env[name]]));
     Object.assign(process.env, localEnvironment);
     cleanups.push(async () => {
