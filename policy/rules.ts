@@ -64,10 +64,9 @@ export const logRetentionSet = resourcePolicy(
 export const noApiGatewayDataTracing = resourcePolicy(
   "no-api-gateway-data-tracing",
   "API Gateway never logs full requests and responses (data tracing), which would expose request bodies.",
-  ["aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/stage:Stage"],
-  ({ type, props }, report) => {
-    const settings = (type.endsWith("MethodSettings") ? props.settings : undefined) as { dataTraceEnabled?: boolean } | undefined;
-    if (settings?.dataTraceEnabled === true) report("Data tracing is on: set settings.dataTraceEnabled to false.");
+  "aws:apigateway/methodSettings:MethodSettings",
+  ({ props }, report) => {
+    if ((props.settings as { dataTraceEnabled?: boolean } | undefined)?.dataTraceEnabled === true) report("Data tracing is on: set settings.dataTraceEnabled to false.");
   },
 );
 

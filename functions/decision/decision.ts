@@ -95,8 +95,12 @@ async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promis
   if (!SAFE_METHODS.has(http.method) && http.method !== "POST") return { kind: "methodNotAllowed" };
   if (!isRequestId(http.requestId)) return { kind: "notFound" };
   if (http.method === "POST") {
-    // Browsers label every request; a decision may only come from our own page or a non-browser client.
-    if (http.headers["sec-fetch-site"] === "cross-site") return { kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." };
+    // Browsers label every request: a decision may come from our own page (same-origin), a typed-in or
+    // bookmarked request (none), or a client that is no browser (no header); never from another site.
+    const fetchSite = http.headers["sec-fetch-site"];
+    if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") {
+      return { kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." };
+    }
     if (http.bodyTooLarge) return { kind: "invalid", statusCode: 413, message: "The request body is too large." };
   }
   const request = await deps.store.get(http.requestId);

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -40,7 +40,7 @@ describe("credential-free plans (plans/<stack>.yaml)", function () {
 
   it("--check fails on a stale plan and prints the command that refreshes it", () => {
     const directory = mkdtempSync(path.join(tmpdir(), "plans-"));
-    for (const stack of stackNames()) copyFileSync(path.join(ROOT, "plans", `${stack}.yaml`), path.join(directory, `${stack}.yaml`));
+    assert.equal(runPlan("--plans-dir", directory).status, 0, "fresh plans for every stack");
     const stale = path.join(directory, "staging.yaml");
     writeFileSync(stale, readFileSync(stale, "utf8").replace("logRetentionDays: 14", "logRetentionDays: 30"));
     const result = runPlan("--check", "--plans-dir", directory);

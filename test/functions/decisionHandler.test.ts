@@ -163,7 +163,9 @@ describe("decision handler (dynalite + mocked Step Functions)", function () {
           assert.equal(response.headers.Allow, "GET, HEAD, POST");
         }
         assert.equal((await harness.call(transport, { method: "POST", path, headers: { "Content-Type": "text/plain" }, body: "approve" })).statusCode, 415);
-        assert.equal((await harness.call(transport, formPost(path, { decision: "approve" }, { "Sec-Fetch-Site": "cross-site" }))).statusCode, 403);
+        for (const site of ["cross-site", "same-site"]) {
+          assert.equal((await harness.call(transport, formPost(path, { decision: "approve" }, { "Sec-Fetch-Site": site }))).statusCode, 403, site);
+        }
         assert.equal((await stored(requestId)).status, "PENDING");
         assert.equal(sendTaskCalls().length, 0);
       });
