@@ -4,7 +4,6 @@ import type { AddressInfo } from "node:net";
 import { APPROVALS_TABLE_KEY } from "../functions/shared/approvalRequest";
 
 // dynalite ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import("node:http").Server = require("dynalite");
 
 export interface LocalDynamoDb {

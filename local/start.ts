@@ -4,7 +4,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { readStackFile } from "../stacks/stackFiles";
+import { PROJECT_ROOT, readStackFile } from "../stacks/stackFiles";
 import type { Transport } from "../functions/decision/httpEvent";
 import { formatRemaining } from "../functions/shared/text";
 import { parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions } from "./cliOptions";
@@ -12,10 +12,9 @@ import { PortInUseError } from "./gateway";
 import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
 
-const ROOT = path.resolve(__dirname, "..");
 /** Set on Ctrl-C: from then on the shutdown owns the output and the exit code. */
 let stopping = false;
-const OUTPUT_DIR = path.join(ROOT, ".local");
+const OUTPUT_DIR = path.join(PROJECT_ROOT, ".local");
 
 function devStackTransport(): Transport {
   try {

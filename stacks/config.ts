@@ -41,7 +41,6 @@ export const CONFIG_KEYS = {
   approvedFunctionArn: { default: undefined, description: "Optional ARN of a Lambda function to run after approval, with the execution's state." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
-export const REQUIRED_KEYS: readonly ConfigKey[] = ["approverEmails"];
 
 /** One message per bad key, each naming the key, the value and what is allowed. */
 export class StackConfigError extends Error {

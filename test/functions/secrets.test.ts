@@ -20,6 +20,7 @@ describe("the task token stays secret", () => {
     const tokens: string[] = [];
     const responses: HttpResponse[] = [];
     const capture = captureOutput();
+    let restoreEnvironment = () => undefined as void;
     try {
       for (const transport of ALL_TRANSPORTS) {
         const scenarios: Array<(path: string) => Promise<HttpResponse[]>> = [
@@ -52,6 +53,7 @@ describe("the task token stays secret", () => {
       const { handler: requestHandler } = await import("../../functions/requestApproval/index");
       const { handler: decisionHandler } = await import("../../functions/decision/index");
       Object.assign(process.env, harness.env);
+      restoreEnvironment = () => Object.keys(harness.env).forEach((name) => delete process.env[name]);
       const entryToken = "AQCEAAAAKgAAAAMAAAAAentrypoint" + "Z".repeat(300);
       tokens.push(entryToken);
       const { requestId } = await requestHandler({ taskToken: entryToken, execution: { id: "arn:e", name: "e" }, stateMachine: { name: "s" }, input: { title: "t" } }, { awsRequestId: "lambda-1" });
@@ -59,6 +61,7 @@ describe("the task token stays secret", () => {
       responses.push((await decisionHandler(EVENT_BUILDERS.functionUrl(formPost(`/requests/${requestId}`, { decision: "approve" })), { awsRequestId: "lambda-2" })) as HttpResponse);
     } finally {
       capture.restore();
+      restoreEnvironment();
     }
 
     const emails = harness.sns.commandCalls(PublishCommand).map((call) => `${call.args[0].input.Subject}\n${call.args[0].input.Message}`);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { STATE_NAMES } from "../../components/stateMachineDefinition";
 import { ACCOUNT, archiveText, declaredUnder, settled, useMocks, valueOf, type DeclaredResource } from "../support/pulumiMocks";
-import { assertLeastPrivilege } from "./policies.test";
+import { assertLeastPrivilege } from "../support/leastPrivilege";
 
 import { HumanApprovalWorkflow } from "../../components/humanApprovalWorkflow";
 const validateAsl: (definition: unknown) => { isValid: boolean } = require("asl-validator");

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { decisionPolicy, LOG_DELIVERY_ACTIONS, requestApprovalPolicy, stateMachinePolicy, type PolicyDocument } from "../../components/policies";
+import { decisionPolicy, requestApprovalPolicy, stateMachinePolicy } from "../../components/policies";
+import { assertLeastPrivilege } from "../support/leastPrivilege";
 
 const arns = {
   table: "arn:aws:dynamodb:eu-west-1:1:table/requests",
@@ -7,18 +8,6 @@ const arns = {
   logGroup: "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/x",
   requestFunction: "arn:aws:lambda:eu-west-1:1:function:request",
 };
-
-/** The whole rule set for every document this project writes. */
-export function assertLeastPrivilege(document: PolicyDocument): void {
-  for (const statement of document.Statement) {
-    for (const action of statement.Action) assert.ok(!action.includes("*"), `wildcard action ${action}`);
-    const resources = ([] as string[]).concat(statement.Resource);
-    if (resources.includes("*")) {
-      const allowedWithStar = ["states:SendTaskSuccess", ...LOG_DELIVERY_ACTIONS];
-      for (const action of statement.Action) assert.ok(allowedWithStar.includes(action), `${action} must name its resource`);
-    }
-  }
-}
 
 describe("IAM policies", () => {
   it("request-approval: store in this table, publish to this topic, write its own logs", () => {
