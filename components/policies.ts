@@ -78,3 +78,34 @@ export function stateMachinePolicy(arns: { requestFunction: string; approvedFunc
     { Sid: "DeliverErrorLogs", Effect: "Allow", Action: LOG_DELIVERY_ACTIONS, Resource: "*" },
   );
 }
+
+/** A resource-policy statement: like an identity statement, plus a principal and conditions. */
+export interface ResourcePolicyStatement {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Principal: { AWS: string | string[] } | "*";
+  Action: string[];
+  Resource: string;
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * The topic's resource policy. AWS's default topic policy lets every principal of the account
+ * subscribe and publish: anyone could subscribe their own address and receive every link, or send
+ * look-alike emails from the trusted sender. Explicit denies win over any identity policy:
+ * - only this stack's function roles may publish;
+ * - only the configured approvers' addresses may be subscribed, and only by email.
+ * Admins can still change this policy, but not quietly: it is this stack's resource, and a preview shows it.
+ */
+export function topicPolicy(args: { topic: string; publisherRoles: string[]; approverEmails: string[] }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
+  const subscribableEndpoints = args.approverEmails.map((email) => email.toLowerCase());
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "StackFunctionsPublish", Effect: "Allow", Principal: { AWS: args.publisherRoles }, Action: ["sns:Publish"], Resource: args.topic },
+      { Sid: "NobodyElsePublishes", Effect: "Deny", Principal: "*", Action: ["sns:Publish"], Resource: args.topic, Condition: { ArnNotEquals: { "aws:PrincipalArn": args.publisherRoles } } },
+      { Sid: "OnlyEmailSubscriptions", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEquals: { "sns:Protocol": "email" } } },
+      { Sid: "OnlyApproverAddresses", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEqualsIgnoreCase: { "sns:Endpoint": subscribableEndpoints } } },
+    ],
+  };
+}
