@@ -17,6 +17,9 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   apiThrottle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
   decisionReservedConcurrency: config.decisionReservedConcurrency,
   approvedFunctionArn: config.approvedFunctionArn,
+  requiredApprovals: config.requiredApprovals,
+  allowSelfApproval: config.allowSelfApproval,
+  tableDeletionProtection: config.tableDeletionProtection,
 });
 
 /** Which transport serves the links: restApi, httpApi or functionUrl. */

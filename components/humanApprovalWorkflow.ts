@@ -2,9 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Transport } from "../functions/decision/httpEvent";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
-import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE } from "../functions/shared/approvalRequest";
+import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
+import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
-import { assumeRolePolicy, decisionPolicy, FUNCTION_ROLE_TAG, requestApprovalPolicy, stateMachinePolicy, type PolicyDocument } from "./policies";
+import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, requestApprovalPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { DECISION_ENDPOINTS } from "./transports";
 
@@ -14,8 +15,17 @@ export const LAMBDA_ARCHITECTURE = "arm64";
 export interface HumanApprovalWorkflowArgs {
   /** How approvers' clicks reach the decision function. */
   transport: Transport;
-  /** Each address gets an SNS email subscription (the recipient must confirm it once). */
+  /** Each address gets an SNS email subscription (the recipient must confirm it once) that receives only its own messages. */
   approverEmails: string[];
+  /** Distinct approvals that settle a request (the first rejection always rejects). Default 1. */
+  requiredApprovals?: number;
+  /** May a request's `requestedBy` approve it. Default false. */
+  allowSelfApproval?: boolean;
+  /**
+   * Deletion protection on the approvals table (the audit trail), and keeping it in AWS when it leaves
+   * the program. Default true; turn it off only for throwaway stacks.
+   */
+  tableDeletionProtection?: boolean;
   /** How long a request waits; the task's TimeoutSeconds and the link's expiry. */
   approvalTimeoutMinutes: number;
   /** Retention of every log group this component creates. */
@@ -51,22 +61,41 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const parent = this;
     const partition = aws.getPartitionOutput({}, { parent }).partition;
     const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
+    const region = aws.getRegionOutput({}, { parent }).region;
     // Physical names of log groups are stable and readable; everything else is auto-named.
     const logGroupPrefix = `${name}-${pulumi.getStack()}`;
 
+    const approverEmails = args.approverEmails.map((email) => email.toLowerCase());
+    const protectTable = args.tableDeletionProtection ?? true;
+
     const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests" }, { parent });
-    for (const email of args.approverEmails) {
-      new aws.sns.TopicSubscription(`${name}-approver-${email}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent });
-    }
 
     const table = new aws.dynamodb.Table(`${name}-requests`, {
       billingMode: "PAY_PER_REQUEST",
       hashKey: APPROVALS_TABLE_KEY,
-      attributes: [{ name: APPROVALS_TABLE_KEY, type: "S" }],
+      attributes: [
+        { name: APPROVALS_TABLE_KEY, type: "S" },
+        { name: STATUS_INDEX.hashKey, type: "S" },
+        { name: STATUS_INDEX.rangeKey, type: "S" },
+      ],
+      // Pending and decided requests by status, newest first: listing and auditing without a scan of links.
+      globalSecondaryIndexes: [{
+        name: STATUS_INDEX.name,
+        keySchemas: [{ attributeName: STATUS_INDEX.hashKey, keyType: "HASH" }, { attributeName: STATUS_INDEX.rangeKey, keyType: "RANGE" }],
+        projectionType: "INCLUDE",
+        nonKeyAttributes: STATUS_INDEX_ATTRIBUTES,
+      }],
       ttl: { attributeName: APPROVALS_TABLE_TTL_ATTRIBUTE, enabled: true },
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
-    }, { parent });
+      deletionProtectionEnabled: protectTable,
+      // The policy pack lets a table go without deletion protection only when it is marked throwaway.
+      ...(protectTable ? {} : { tags: { "human-approval:throwaway": "true" } }),
+    }, {
+      parent,
+      // The audit trail outlives a mistaken destroy or rename: Pulumi forgets the table, AWS keeps it.
+      retainOnDelete: protectTable,
+    });
 
     const logGroup = (role: string, logGroupName: string) =>
       new aws.cloudwatch.LogGroup(`${name}-${role}-logs`, { name: logGroupName, retentionInDays: args.logRetentionDays }, { parent });
@@ -74,16 +103,18 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const lambdaFunction = (handler: HandlerName, role: string, policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>, settings: {
       description: string;
       timeout: number;
+      /** A role made beforehand (when another resource must name it); otherwise one is made here. */
+      executionRole?: aws.iam.Role;
       environment: Record<string, pulumi.Input<string>>;
       reservedConcurrentExecutions?: number;
     }) => {
       const logs = logGroup(role, `/aws/lambda/${logGroupPrefix}-${role}`);
-      const executionRole = new aws.iam.Role(`${name}-${role}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, { parent });
+      const executionRole = settings.executionRole ?? new aws.iam.Role(`${name}-${role}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, { parent });
       const rolePolicy = new aws.iam.RolePolicy(`${name}-${role}-policy`, {
         role: executionRole.id,
         policy: policy(logs.arn).apply((document) => JSON.stringify(document)),
       }, { parent });
-      return new aws.lambda.Function(`${name}-${role}`, {
+      const fn = new aws.lambda.Function(`${name}-${role}`, {
         description: settings.description,
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],
@@ -98,13 +129,19 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         // The policy pack uses this to allow a public Function URL on the decision function only.
         tags: { [FUNCTION_ROLE_TAG]: role },
       }, { parent, dependsOn: [rolePolicy] });
+      return Object.assign(fn, { executionRole });
     };
 
-    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, logGroupArn]).apply(([tableArn, logsArn]) => decisionPolicy({ table: tableArn, logGroup: logsArn })), {
-      description: "Human approval: serves review pages and records decisions",
-      // API Gateway REST waits at most 29 s; a decision takes well under a second.
-      timeout: 10,
-      environment: { TABLE_NAME: table.name },
+    const approverSettings = {
+      APPROVER_EMAILS: approverEmails.join(","),
+      REQUIRED_APPROVALS: String(args.requiredApprovals ?? 1),
+      ALLOW_SELF_APPROVAL: String(args.allowSelfApproval ?? false),
+    };
+    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn]).apply(([tableArn, topicArn, logsArn]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn })), {
+      description: "Human approval: serves review pages and records votes",
+      // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
+      timeout: DECISION_TIMEOUT_SECONDS,
+      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS },
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? -1,
     });
 
@@ -113,13 +150,27 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       throttle: args.apiThrottle ?? { rateLimit: 10, burstLimit: 20 },
     }, this);
 
+    // Links are MACs made with this key inside KMS (functions/shared/links.ts). Its policy lets only the
+    // request-approval role use it, so the role is created first and the key names it.
+    const requestRole = new aws.iam.Role(`${name}-request-approval-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, { parent });
+    const linkKey = new aws.kms.Key(`${name}-link-key`, {
+      description: "Human approval: makes approvers' links (HMAC); only the request-approval role may use it",
+      customerMasterKeySpec: "HMAC_256",
+      keyUsage: "GENERATE_VERIFY_MAC",
+      deletionWindowInDays: 30,
+      policy: pulumi.all([accountId, partition, requestRole.arn]).apply(([account, awsPartition, role]) => JSON.stringify(linkKeyPolicy({ account, partition: awsPartition, requestRole: role }))),
+    }, { parent });
+
     const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
-    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn]).apply(([tableArn, topicArn, logsArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn })), {
-      description: "Human approval: stores an approval request and emails its link",
-      timeout: 30,
+    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
+      description: "Human approval: stores an approval request and emails each approver their link",
+      timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
+      executionRole: requestRole,
       environment: {
         TABLE_NAME: table.name,
         TOPIC_ARN: topic.arn,
+        LINK_KEY_ID: linkKey.arn,
+        ...approverSettings,
         CALLBACK_URL: endpoint.callbackUrl,
         APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
         AUDIT_RETENTION_DAYS: String(args.auditRetentionDays),
@@ -147,6 +198,33 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       // ERROR level without execution data: no input, output or task token reaches the logs.
       loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` },
     }, { parent, dependsOn: [stateMachineRolePolicy] });
+
+    // Reading what an execution received: only this state machine's executions.
+    new aws.iam.RolePolicy(`${name}-decision-verify-policy`, {
+      role: decisionFunction.executionRole.id,
+      policy: pulumi.all([partition, region, accountId, stateMachine.name]).apply(([awsPartition, awsRegion, account, machine]) =>
+        JSON.stringify(decisionVerifyPolicy({ executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*` })),
+      ),
+    }, { parent });
+
+    // Only this stack's functions publish; only the approvers' addresses can be subscribed, by email.
+    const topicAccess = new aws.sns.TopicPolicy(`${name}-requests-policy`, {
+      arn: topic.arn,
+      policy: pulumi.all([topic.arn, requestFunction.executionRole.arn, decisionFunction.executionRole.arn]).apply(([topicArn, requestRoleArn, decisionRoleArn]) =>
+        JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails })),
+      ),
+    }, { parent });
+    // One subscription per approver, receiving only the messages meant for that address. The logical
+    // name keeps the address as configured, so existing (confirmed) subscriptions are updated, not replaced.
+    for (const email of args.approverEmails) {
+      new aws.sns.TopicSubscription(`${name}-approver-${email}`, {
+        topic: topic.arn,
+        protocol: "email",
+        endpoint: email,
+        filterPolicyScope: "MessageAttributes",
+        filterPolicy: JSON.stringify({ approver: [email.toLowerCase()] }),
+      }, { parent, dependsOn: [topicAccess] });
+    }
 
     this.transport = args.transport;
     this.callbackUrl = endpoint.callbackUrl;

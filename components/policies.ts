@@ -37,23 +37,50 @@ function writeOwnLogs(logGroupArn: string): PolicyStatement {
   return { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` };
 }
 
-export function requestApprovalPolicy(arns: { table: string; topic: string; logGroup: string }): PolicyDocument {
+export function requestApprovalPolicy(arns: { table: string; topic: string; logGroup: string; linkKey: string }): PolicyDocument {
   return document(
-    // PutItem (conditional create), GetItem (on a retried invocation), UpdateItem (mark emailed).
+    // PutItem (conditional create, link items), GetItem (a retried invocation, expiry), UpdateItem (mark emailed, new token).
     { Sid: "StoreApprovalRequests", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: arns.table },
     { Sid: "EmailApprovers", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
+    // Links are MACs made inside KMS: this role is the only principal that can make one.
+    { Sid: "MakeApproverLinks", Effect: "Allow", Action: ["kms:GenerateMac"], Resource: arns.linkKey },
     writeOwnLogs(arns.logGroup),
   );
 }
 
-export function decisionPolicy(arns: { table: string; logGroup: string }): PolicyDocument {
+export function decisionPolicy(arns: { table: string; topic: string; logGroup: string }): PolicyDocument {
   return document(
-    { Sid: "ReadAndDecideApprovalRequests", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: arns.table },
+    // GetItem (link, request), PutItem (version-conditioned replace of the request). No Scan, no Query.
+    { Sid: "ReadAndDecideApprovalRequests", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: arns.table },
     // SendTaskSuccess has no resource-level permissions; the token itself is the authorisation.
     // SendTaskFailure is not granted: a rejection is a successful answer with decision "rejected".
     { Sid: "AnswerWaitingTask", Effect: "Allow", Action: ["states:SendTaskSuccess"], Resource: "*" },
+    { Sid: "NotifyOutcome", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
     writeOwnLogs(arns.logGroup),
   );
+}
+
+/**
+ * When SendTaskSuccess's outcome is unknown, the decision function reads what the execution received.
+ * A separate policy: it names the state machine, which is created after the decision function.
+ */
+export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocument {
+  return document({ Sid: "ConfirmWhatTheWorkflowReceived", Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: arns.executions });
+}
+
+/**
+ * The link key's policy. The account keeps administering the key (without that AWS refuses the
+ * policy), but no principal other than the request-approval role may compute a MAC with it, whatever
+ * their identity policies say: a read-only insider, or anyone else, cannot make a working link.
+ */
+export function linkKeyPolicy(args: { account: string; partition: string; requestRole: string }) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${args.partition}:iam::${args.account}:root` }, Action: "kms:*", Resource: "*" },
+      { Sid: "OnlyRequestRoleMakesLinks", Effect: "Deny", Principal: { AWS: "*" }, Action: ["kms:GenerateMac", "kms:VerifyMac"], Resource: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": args.requestRole } } },
+    ],
+  };
 }
 
 /** Tag naming each Lambda function's role ("decision" or "request-approval"); the policy pack reads it. */

@@ -2,9 +2,16 @@
  * The approval workflow in Amazon States Language, built by a pure function so
  * the component, the tests and the local runner all use the same definition.
  *
- *   Request approval (waitForTaskToken) --> Approved? --approved--> Approved [--> Run approved function]
- *        |  States.Timeout --> Expired                 `--Default--> Rejected
+ *   Inspect input --> Input is an object? --yes--> Unwrap input --.
+ *                                         `--no---> Wrap input ---+--> Request approval (waitForTaskToken)
+ *   Request approval --> Approved? --approved--> Approved [--> Run approved function]
+ *        |                         `--Default--> Rejected
+ *        |  InvalidApprovalRequest --> Approval request refused (Fail, with the reason as cause)
+ *        |  States.Timeout --> Notify expiry --> Expired
  *        `  anything else, after retries --> Approval request failed (Fail)
+ *
+ * Any JSON value is accepted as input: an object is used as it is; anything else (an array, a string,
+ * a number, null) is wrapped as {"input": value}, because `ResultPath: $.approval` needs an object.
  *
  * Approved, Rejected and Expired all end the execution successfully with
  * `$.approval.decision` set to "approved", "rejected" or "expired", so callers
@@ -22,7 +29,13 @@ export interface StateMachineDefinitionArgs {
 }
 
 export const STATE_NAMES = {
+  inspectInput: "Inspect input",
+  isObject: "Input is an object?",
+  unwrapInput: "Unwrap input",
+  wrapInput: "Wrap input",
   requestApproval: "Request approval",
+  refused: "Approval request refused",
+  notifyExpiry: "Notify expiry",
   choice: "Approved?",
   approved: "Approved",
   runApprovedFunction: "Run approved function",
@@ -47,6 +60,19 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
   const approvedNext = args.approvedFunctionArn ? { Next: STATE_NAMES.runApprovedFunction } : { End: true };
 
   const states: StateMachineDefinition["States"] = {
+    [STATE_NAMES.inspectInput]: {
+      Type: "Pass",
+      Comment: "Keeps the input and its JSON text, to tell an object from any other JSON value.",
+      Parameters: { "input.$": "$", "json.$": "States.JsonToString($)" },
+      Next: STATE_NAMES.isObject,
+    },
+    [STATE_NAMES.isObject]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.json", StringMatches: "{*", Next: STATE_NAMES.unwrapInput }],
+      Default: STATE_NAMES.wrapInput,
+    },
+    [STATE_NAMES.unwrapInput]: { Type: "Pass", Comment: "An object: used as it is.", OutputPath: "$.input", Next: STATE_NAMES.requestApproval },
+    [STATE_NAMES.wrapInput]: { Type: "Pass", Comment: "Not an object: wrapped, so the decision can be added beside it.", Parameters: { "input.$": "$.input" }, Next: STATE_NAMES.requestApproval },
     [STATE_NAMES.requestApproval]: {
       Type: "Task",
       Comment: "Stores the request and emails the review link; waits until the decision function calls back.",
@@ -63,14 +89,15 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
       TimeoutSeconds: args.approvalTimeoutSeconds,
       ResultPath: "$.approval",
       Retry: [
-        // Our own validation error: a retry would fail the same way.
-        { ErrorEquals: ["InvalidApprovalPayload"], MaxAttempts: 0 },
+        // Our own validation errors: a retry would fail the same way.
+        { ErrorEquals: ["InvalidApprovalPayload", "InvalidApprovalRequest"], MaxAttempts: 0 },
         lambdaRetry,
         // DynamoDB or SNS errors thrown by the function (States.TaskFailed never matches States.Timeout).
         { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL" },
       ],
       Catch: [
-        { ErrorEquals: ["States.Timeout"], ResultPath: "$.approvalError", Next: STATE_NAMES.expired },
+        { ErrorEquals: ["InvalidApprovalRequest", "InvalidApprovalPayload"], ResultPath: "$.approvalError", Next: STATE_NAMES.refused },
+        { ErrorEquals: ["States.Timeout"], ResultPath: "$.approvalError", Next: STATE_NAMES.notifyExpiry },
         { ErrorEquals: ["States.ALL"], ResultPath: "$.approvalError", Next: STATE_NAMES.failed },
       ],
       Next: STATE_NAMES.choice,
@@ -83,6 +110,25 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
     },
     [STATE_NAMES.approved]: { Type: "Pass", Comment: "The approver approved.", ...approvedNext },
     [STATE_NAMES.rejected]: { Type: "Pass", Comment: "The approver rejected, or the answer was not an approval.", End: true },
+    [STATE_NAMES.refused]: {
+      Type: "Fail",
+      Comment: "The request can never settle (too few eligible approvers) or asks someone who is not an approver; nobody was emailed.",
+      ErrorPath: "$.approvalError.Error",
+      CausePath: "$.approvalError.Cause",
+    },
+    [STATE_NAMES.notifyExpiry]: {
+      Type: "Task",
+      Comment: "Closes the request and tells the approvers it expired; the workflow goes on to Expired even if this fails.",
+      Resource: integration("invoke"),
+      Parameters: {
+        FunctionName: args.requestFunctionArn,
+        Payload: { kind: "expired", execution: { "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name" } },
+      },
+      ResultPath: null,
+      Retry: [lambdaRetry, { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL" }],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: STATE_NAMES.expired }],
+      Next: STATE_NAMES.expired,
+    },
     [STATE_NAMES.expired]: {
       Type: "Pass",
       Comment: "Nobody decided before the approval timeout.",
@@ -110,7 +156,7 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
   }
   return {
     Comment: "Waits for a person to approve or reject, from a link in an email.",
-    StartAt: STATE_NAMES.requestApproval,
+    StartAt: STATE_NAMES.inspectInput,
     States: states,
   };
 }

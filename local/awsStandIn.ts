@@ -1,22 +1,49 @@
 /**
- * A stand-in for the two AWS calls DynamoDB cannot cover locally: SNS Publish
- * (AWS Query protocol) and Step Functions SendTaskSuccess (AWS JSON 1.0). It
- * listens on 127.0.0.1 and speaks their wire formats, so the handlers' real SDK
- * clients reach it through AWS_ENDPOINT_URL_SNS and AWS_ENDPOINT_URL_SFN.
+ * A stand-in for the AWS calls DynamoDB cannot cover locally: SNS Publish (AWS Query protocol),
+ * KMS GenerateMac (JSON 1.1), and Step Functions SendTaskSuccess, GetExecutionHistory,
+ * DescribeExecution and StopExecution (JSON 1.0). It listens on 127.0.0.1 and speaks their wire
+ * formats, so the handlers' real SDK clients reach it through AWS_ENDPOINT_URL_*; and it can inject
+ * the faults a real network has (a reply lost after the call was applied, a hung connection,
+ * throttling), so tests exercise the SDK's real timeouts and retries.
  */
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface PublishedEmail {
   topicArn: string;
   subject: string;
   message: string;
   messageId: string;
+  /** The `approver` message attribute: who the subscriptions' filter policies deliver it to. */
+  recipients: string[];
 }
 
-type WaitingTask = { state: "waiting"; resolve(output: string): void; reject(error: Error): void } | { state: "finished" };
+/** A fault to inject into the next call of an operation. */
+export type Fault =
+  /** The call takes effect, then the connection drops before the reply: the caller cannot know. */
+  | "applyThenDropReply"
+  /** No reply ever: only the caller's own timeout ends the wait. */
+  | "hang"
+  /** 400 ThrottlingException, nothing applied. */
+  | "throttle";
+
+/** An event of an execution's history, shaped as GetExecutionHistory returns it. */
+export interface StandInHistoryEvent {
+  type: string;
+  [details: string]: unknown;
+}
+
+type WaitingTask =
+  | { state: "waiting"; executionArn?: string; resolve(output: string): void; reject(error: Error): void }
+  | { state: "finished"; executionArn?: string };
+
+interface StandInExecution {
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+  events: Array<StandInHistoryEvent & { id: number; timestamp: number }>;
+  onStop?: () => void;
+}
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -24,18 +51,35 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown) {
-  response.writeHead(statusCode, { "Content-Type": "application/x-amz-json-1.0" }).end(JSON.stringify(body));
+function sendJson(response: ServerResponse, statusCode: number, body: unknown, contentType = "application/x-amz-json-1.0") {
+  response.writeHead(statusCode, { "Content-Type": contentType }).end(JSON.stringify(body));
+}
+
+/** SNS's Query protocol flattens message attributes as MessageAttributes.entry.N.Name / .Value.StringValue. */
+function messageAttribute(form: URLSearchParams, name: string): { type: string; value: string } | undefined {
+  for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index++) {
+    if (form.get(`MessageAttributes.entry.${index}.Name`) !== name) continue;
+    return { type: form.get(`MessageAttributes.entry.${index}.Value.DataType`) ?? "", value: form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? "" };
+  }
+  return undefined;
 }
 
 export class AwsStandIn {
   readonly emails: PublishedEmail[] = [];
+  /** Calls received, by operation (e.g. "SendTaskSuccess", "GenerateMac", "Publish"). */
+  readonly calls = new Map<string, number>();
+  /** Faults to inject, consumed one per call, by operation. */
+  readonly faults = new Map<string, Fault[]>();
+  private readonly macKey = randomBytes(32);
   private readonly events = new EventEmitter();
   private readonly tasks = new Map<string, WaitingTask>();
+  private readonly executions = new Map<string, StandInExecution>();
+  private readonly hungSockets = new Set<Socket>();
   private server?: Server;
   private closed = false;
+  private nextEventId = 1;
 
-  /** Starts listening; returns the endpoint URL for both services. */
+  /** Starts listening; returns the endpoint URL for every service it stands in for. */
   async listen(): Promise<string> {
     this.server = createServer((request, response) => {
       this.route(request, response).catch((error: Error) => sendJson(response, 500, { __type: "InternalFailure", message: error.message }));
@@ -51,21 +95,63 @@ export class AwsStandIn {
   async close(): Promise<void> {
     this.closed = true;
     for (const taskToken of this.tasks.keys()) this.finishTask(taskToken);
+    for (const socket of this.hungSockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Queues faults for the next calls of `operation`. */
+  injectFaults(operation: string, ...faults: Fault[]): void {
+    this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...faults]);
+  }
+
+  callCount(operation: string): number {
+    return this.calls.get(operation) ?? 0;
+  }
+
+  /** Registers an execution; `onStop` runs when StopExecution is called for it. */
+  startExecution(executionArn: string, input: unknown, onStop?: () => void): void {
+    this.executions.set(executionArn, { status: "RUNNING", events: [], onStop });
+    this.recordEvent(executionArn, { type: "ExecutionStarted", executionStartedEventDetails: { input: JSON.stringify(input) } });
+  }
+
+  recordEvent(executionArn: string, event: StandInHistoryEvent): void {
+    const execution = this.executions.get(executionArn);
+    if (!execution) return;
+    execution.events.push({ ...event, id: this.nextEventId++, timestamp: Date.now() / 1000 });
+  }
+
+  endExecution(executionArn: string, status: Exclude<StandInExecution["status"], "RUNNING">, details: Record<string, unknown> = {}): void {
+    const execution = this.executions.get(executionArn);
+    if (!execution || execution.status !== "RUNNING") return;
+    execution.status = status;
+    const type = { SUCCEEDED: "ExecutionSucceeded", FAILED: "ExecutionFailed", ABORTED: "ExecutionAborted", TIMED_OUT: "ExecutionTimedOut" }[status];
+    this.recordEvent(executionArn, { type, ...details });
+  }
+
+  /** What the execution's history holds, oldest first (what a read-only principal can read). */
+  historyOf(executionArn: string): StandInHistoryEvent[] {
+    return [...(this.executions.get(executionArn)?.events ?? [])];
+  }
+
   /** Called before the request function runs: resolves with the output that SendTaskSuccess delivers. */
-  waitForTaskToken(taskToken: string): Promise<string> {
+  waitForTaskToken(taskToken: string, executionArn?: string, parameters?: unknown): Promise<string> {
     if (this.closed) return Promise.reject(Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" }));
-    return new Promise((resolve, reject) => this.tasks.set(taskToken, { state: "waiting", resolve, reject }));
+    if (executionArn) {
+      // As in AWS, the scheduled task's parameters (the token among them) are in the history.
+      this.recordEvent(executionArn, { type: "TaskScheduled", taskScheduledEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", parameters: JSON.stringify(parameters ?? { Payload: { taskToken } }) } });
+    }
+    return new Promise((resolve, reject) => this.tasks.set(taskToken, { state: "waiting", executionArn, resolve, reject }));
   }
 
   /** The task ended (timed out, failed, execution over): later callbacks get TaskTimedOut, as in AWS. */
-  finishTask(taskToken: string): void {
+  finishTask(taskToken: string, reason: "timedOut" | "over" = "over"): void {
     const task = this.tasks.get(taskToken);
     // Settle whoever still waits (an aborted or timed-out execution), or its timers live on.
-    if (task?.state === "waiting") task.reject(Object.assign(new Error("The task is over."), { name: "TaskFinished" }));
-    this.tasks.set(taskToken, { state: "finished" });
+    if (task?.state === "waiting") {
+      task.reject(Object.assign(new Error("The task is over."), { name: "TaskFinished" }));
+      if (reason === "timedOut" && task.executionArn) this.recordEvent(task.executionArn, { type: "TaskTimedOut", taskTimedOutEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", error: "States.Timeout" } });
+    }
+    this.tasks.set(taskToken, { state: "finished", executionArn: task?.executionArn });
   }
 
   /** Resolves with the first email, present or future, that matches. */
@@ -85,14 +171,39 @@ export class AwsStandIn {
   private async route(request: IncomingMessage, response: ServerResponse) {
     const body = await readBody(request);
     const target = request.headers["x-amz-target"];
-    if (typeof target === "string" && target.startsWith("AWSStepFunctions.")) return this.stepFunctions(target.slice("AWSStepFunctions.".length), body, response);
     const form = new URLSearchParams(body);
-    if (form.get("Action") === "Publish") return this.publish(form, response);
-    sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${target ?? form.get("Action") ?? "this call"}.` });
+    const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService)\./, "") : form.get("Action") ?? "unknown";
+    this.calls.set(operation, this.callCount(operation) + 1);
+
+    const fault = this.faults.get(operation)?.shift();
+    if (fault === "throttle") return sendJson(response, 400, { __type: "ThrottlingException", message: "Rate exceeded" });
+    if (fault === "hang") {
+      this.hungSockets.add(request.socket);
+      request.socket.once("close", () => this.hungSockets.delete(request.socket));
+      return; // never answer
+    }
+    const answer = () => {
+      if (typeof target === "string" && target.startsWith("AWSStepFunctions.")) return this.stepFunctions(operation, body, response);
+      if (typeof target === "string" && target.startsWith("TrentService.")) return this.kms(operation, body, response);
+      if (operation === "Publish") return this.publish(form, response);
+      sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
+    };
+    if (fault === "applyThenDropReply") {
+      // Apply the call into a throwaway response, then cut the connection: the caller never hears back.
+      const swallowed = { writeHead: () => swallowed, end: () => swallowed } as unknown as ServerResponse;
+      const real = response;
+      response = swallowed;
+      answer();
+      real.socket?.destroy();
+      return;
+    }
+    answer();
   }
 
   private publish(form: URLSearchParams, response: ServerResponse) {
-    const email: PublishedEmail = { topicArn: form.get("TopicArn") ?? "", subject: form.get("Subject") ?? "", message: form.get("Message") ?? "", messageId: randomUUID() };
+    const attribute = messageAttribute(form, "approver");
+    const recipients = attribute === undefined ? [] : attribute.type === "String.Array" ? (JSON.parse(attribute.value) as string[]) : [attribute.value];
+    const email: PublishedEmail = { topicArn: form.get("TopicArn") ?? "", subject: form.get("Subject") ?? "", message: form.get("Message") ?? "", messageId: randomUUID(), recipients };
     this.emails.push(email);
     this.events.emit("email", email);
     response.writeHead(200, { "Content-Type": "text/xml" }).end(
@@ -100,14 +211,53 @@ export class AwsStandIn {
     );
   }
 
+  private kms(operation: string, body: string, response: ServerResponse) {
+    const contentType = "application/x-amz-json-1.1";
+    if (operation !== "GenerateMac") return sendJson(response, 400, { __type: "UnsupportedOperationException", message: `The local stand-in does not implement ${operation}.` }, contentType);
+    const { KeyId, Message, MacAlgorithm } = JSON.parse(body) as { KeyId?: string; Message?: string; MacAlgorithm?: string };
+    if (MacAlgorithm !== "HMAC_SHA_256") return sendJson(response, 400, { __type: "InvalidKeyUsageException", message: "The local key is HMAC_256." }, contentType);
+    const mac = createHmac("sha256", this.macKey).update(Buffer.from(Message ?? "", "base64")).digest("base64");
+    sendJson(response, 200, { KeyId, MacAlgorithm, Mac: mac }, contentType);
+  }
+
   private stepFunctions(operation: string, body: string, response: ServerResponse) {
-    if (operation !== "SendTaskSuccess") return sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
-    const { taskToken, output } = JSON.parse(body) as { taskToken?: string; output?: string };
+    const request = JSON.parse(body) as Record<string, unknown>;
+    switch (operation) {
+      case "SendTaskSuccess":
+        return this.sendTaskSuccess(String(request.taskToken ?? ""), String(request.output ?? "{}"), response);
+      case "GetExecutionHistory": {
+        const execution = this.executions.get(String(request.executionArn));
+        if (!execution) return sendJson(response, 400, { __type: "ExecutionDoesNotExist", message: "Execution does not exist." });
+        const events = request.reverseOrder ? [...execution.events].reverse() : execution.events;
+        return sendJson(response, 200, { events });
+      }
+      case "DescribeExecution": {
+        const execution = this.executions.get(String(request.executionArn));
+        if (!execution) return sendJson(response, 400, { __type: "ExecutionDoesNotExist", message: "Execution does not exist." });
+        return sendJson(response, 200, { executionArn: request.executionArn, status: execution.status, startDate: execution.events[0]?.timestamp });
+      }
+      case "StopExecution": {
+        const execution = this.executions.get(String(request.executionArn));
+        if (!execution) return sendJson(response, 400, { __type: "ExecutionDoesNotExist", message: "Execution does not exist." });
+        if (execution.status === "RUNNING") {
+          for (const [token, task] of this.tasks) if (task.executionArn === request.executionArn) this.finishTask(token);
+          this.endExecution(String(request.executionArn), "ABORTED", { executionAbortedEventDetails: { error: request.error, cause: request.cause } });
+          execution.onStop?.();
+        }
+        return sendJson(response, 200, { stopDate: Date.now() / 1000 });
+      }
+      default:
+        return sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
+    }
+  }
+
+  private sendTaskSuccess(taskToken: string, output: string, response: ServerResponse) {
     const task = taskToken ? this.tasks.get(taskToken) : undefined;
     if (!task) return sendJson(response, 400, { __type: "TaskDoesNotExist", message: "Task does not exist." });
     if (task.state === "finished") return sendJson(response, 400, { __type: "TaskTimedOut", message: "Provided task does not exist anymore" });
-    this.tasks.set(taskToken!, { state: "finished" });
-    task.resolve(output ?? "{}");
+    this.tasks.set(taskToken, { state: "finished", executionArn: task.executionArn });
+    if (task.executionArn) this.recordEvent(task.executionArn, { type: "TaskSucceeded", taskSucceededEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", output } });
+    task.resolve(output);
     sendJson(response, 200, {});
   }
 }

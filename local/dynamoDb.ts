@@ -1,7 +1,7 @@
 /** DynamoDB for the local mode and the tests: dynalite in this process, reached over HTTP on 127.0.0.1. */
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { AddressInfo } from "node:net";
-import { APPROVALS_TABLE_KEY } from "../functions/shared/approvalRequest";
+import { APPROVALS_TABLE_KEY, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 
 // dynalite ships no type declarations.
 const dynalite: (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import("node:http").Server = require("dynalite");
@@ -25,12 +25,26 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     endpoint,
     client,
     async createApprovalsTable(tableName: string) {
-      // Same key as the deployed table (components/approvalsTable.ts); TTL is not emulated by dynalite.
+      // Same key and status index as the deployed table (components/humanApprovalWorkflow.ts); TTL is not emulated by dynalite.
       await client.send(
         new CreateTableCommand({
           TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: APPROVALS_TABLE_KEY, AttributeType: "S" }],
+          AttributeDefinitions: [
+            { AttributeName: APPROVALS_TABLE_KEY, AttributeType: "S" },
+            { AttributeName: STATUS_INDEX.hashKey, AttributeType: "S" },
+            { AttributeName: STATUS_INDEX.rangeKey, AttributeType: "S" },
+          ],
           KeySchema: [{ AttributeName: APPROVALS_TABLE_KEY, KeyType: "HASH" }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: STATUS_INDEX.name,
+              KeySchema: [
+                { AttributeName: STATUS_INDEX.hashKey, KeyType: "HASH" },
+                { AttributeName: STATUS_INDEX.rangeKey, KeyType: "RANGE" },
+              ],
+              Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: STATUS_INDEX_ATTRIBUTES },
+            },
+          ],
           BillingMode: "PAY_PER_REQUEST",
         }),
       );

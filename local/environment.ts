@@ -8,5 +8,6 @@ export function localAwsEnvironment(endpoints: { dynamoDb: string; standIn: stri
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
     AWS_ENDPOINT_URL_SNS: endpoints.standIn,
     AWS_ENDPOINT_URL_SFN: endpoints.standIn,
+    AWS_ENDPOINT_URL_KMS: endpoints.standIn,
   };
 }

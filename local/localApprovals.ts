@@ -22,6 +22,12 @@ import { runExecution, type ExecutionOutcome } from "./stepFunctions";
 export interface LocalApprovalsOptions {
   transport: Transport;
   approvalTimeoutSeconds: number;
+  /** The stack's approvers (config approverEmails); default one, approver@example.com. */
+  approverEmails?: string[];
+  /** Config requiredApprovals; default 1. */
+  requiredApprovals?: number;
+  /** Config allowSelfApproval; default false. */
+  allowSelfApproval?: boolean;
   /** Gateway port on 127.0.0.1; 0 picks a free one. */
   port?: number;
   emailSubject?: string;
@@ -32,14 +38,20 @@ export interface LocalApprovalsOptions {
 }
 
 export interface ApprovalEmail extends PublishedEmail {
+  /** The approver this email (and its link) is for. */
+  approver: string;
   reviewUrl: string;
 }
 
 export interface LocalExecution {
   executionName: string;
   executionArn: string;
-  /** The email the request-approval function sent for this execution. */
+  /** The first asked approver's email (of `emails`); rejects if the request was refused. */
   email: Promise<ApprovalEmail>;
+  /** One approval email per asked approver, once the request function has sent them all. */
+  emails: Promise<ApprovalEmail[]>;
+  /** Every email about this execution so far (approval emails, the requester's notice, outcome notices). */
+  allEmails(): PublishedEmail[];
   outcome: Promise<ExecutionOutcome>;
 }
 
@@ -50,6 +62,11 @@ export interface LocalApprovals {
   /** Base URL of the local server, including the `/executions` control API. */
   origin: string;
   startExecution(input: unknown): LocalExecution;
+  /** The local AWS stand-in (SNS, KMS, Step Functions), for tests that inject faults or read history. */
+  standIn: AwsStandIn;
+  /** The local DynamoDB's endpoint and table, for tests that read what was stored. */
+  tableName: string;
+  dynamoDbEndpoint: string;
   close(): Promise<void>;
 }
 
@@ -57,17 +74,18 @@ export const LOCAL_STATE_MACHINE_NAME = "human-approval-local";
 const LOCAL_ARN_PREFIX = "arn:aws:states:eu-west-1:000000000000";
 const LOCAL_TABLE = "approvals-local";
 const LOCAL_TOPIC = "arn:aws:sns:eu-west-1:000000000000:approvals-local";
+const LOCAL_LINK_KEY = "arn:aws:kms:eu-west-1:000000000000:key/local-link-key";
+export const DEFAULT_LOCAL_APPROVER = "approver@example.com";
 
 let running = false;
 
 /** A task token as long and opaque as Step Functions' own. */
 const newTaskToken = () => "AQCEAAAAKgAAAAMAAAAA" + randomBytes(600).toString("base64");
 
-function reviewUrlIn(message: string, callbackUrl: string): string {
+/** The review link in an approval email, or undefined in a notice (which has none). */
+export function reviewUrlIn(message: string, callbackUrl: string): string | undefined {
   const escaped = callbackUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`${escaped}/requests/[A-Za-z0-9_-]{32}(?=\\s)`).exec(message);
-  if (!match) throw new Error("The approval email holds no review link.");
-  return match[0];
+  return new RegExp(`${escaped}/requests/[A-Za-z0-9_-]{32}(?=\\s)`).exec(message)?.[0];
 }
 
 export async function startLocalApprovals(options: LocalApprovalsOptions): Promise<LocalApprovals> {
@@ -100,7 +118,12 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     });
     const logger = (service: string) => createLogger({ service, write: options.handlerLog ?? (() => undefined) });
 
-    const decide = createDecisionHandler({ ...decisionDependencies({ TABLE_NAME: LOCAL_TABLE }), logger: logger("decision") });
+    const approverSettings = {
+      APPROVER_EMAILS: (options.approverEmails ?? [DEFAULT_LOCAL_APPROVER]).join(","),
+      REQUIRED_APPROVALS: String(options.requiredApprovals ?? 1),
+      ALLOW_SELF_APPROVAL: String(options.allowSelfApproval ?? false),
+    };
+    const decide = createDecisionHandler({ ...decisionDependencies({ TABLE_NAME: LOCAL_TABLE, TOPIC_ARN: LOCAL_TOPIC, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS }), logger: logger("decision") });
     const executions = new Map<string, { execution: LocalExecution; outcome?: ExecutionOutcome }>();
     let startExecution: LocalApprovals["startExecution"] = () => {
       throw new Error("not started");
@@ -146,6 +169,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       ...requestDependencies({
         TABLE_NAME: LOCAL_TABLE,
         TOPIC_ARN: LOCAL_TOPIC,
+        LINK_KEY_ID: LOCAL_LINK_KEY,
+        ...approverSettings,
         CALLBACK_URL: gateway.callbackUrl,
         APPROVAL_TIMEOUT_SECONDS: String(options.approvalTimeoutSeconds),
         AUDIT_RETENTION_DAYS: "90",
@@ -164,29 +189,61 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       const executionName = `local-${new Date().toISOString().replace(/[-:.TZ]/g, "")}-${randomBytes(3).toString("hex")}`;
       const executionArn = `${LOCAL_ARN_PREFIX}:execution:${LOCAL_STATE_MACHINE_NAME}:${executionName}`;
       const taskToken = newTaskToken();
-      const running = runExecution(definition, input, { executionArn, executionName, stateMachineName: LOCAL_STATE_MACHINE_NAME, taskToken }, async ({ Payload }) => {
-        // The interpreter retries a task even after its execution was aborted: fail fast once closing.
-        if (closing) throw Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" });
-        const callback = standIn.waitForTaskToken(taskToken);
-        callback.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-        await requestApproval(Payload, { awsRequestId: randomUUID() });
-        return JSON.parse(await callback);
+      const isThisExecution = (email: PublishedEmail) => email.message.includes(`\nExecution:  ${executionName}\n`);
+      const approvalEmails = () =>
+        standIn.emails.filter(isThisExecution).flatMap((email) => {
+          const reviewUrl = reviewUrlIn(email.message, gateway.callbackUrl);
+          return reviewUrl ? [{ ...email, approver: email.recipients[0], reviewUrl }] : [];
+        });
+      let emailsSent!: (emails: ApprovalEmail[]) => void;
+      const emails = new Promise<ApprovalEmail[]>((resolve) => (emailsSent = resolve));
+      let running: ReturnType<typeof runExecution> | undefined;
+      standIn.startExecution(executionArn, input, () => running?.abort());
+      running = runExecution(definition, input, { executionArn, executionName, stateMachineName: LOCAL_STATE_MACHINE_NAME, taskToken }, {
+        requestApproval: async ({ Payload }) => {
+          // The interpreter retries a task even after its execution was aborted: fail fast once closing.
+          if (closing) throw Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" });
+          const callback = standIn.waitForTaskToken(taskToken, executionArn, { FunctionName: "request-approval-local", Payload });
+          callback.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+          const result = await requestApproval(Payload, { awsRequestId: randomUUID() });
+          standIn.recordEvent(executionArn, { type: "TaskSubmitted", taskSubmittedEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", output: JSON.stringify(result) } });
+          emailsSent(approvalEmails());
+          return JSON.parse(await callback);
+        },
+        notifyExpiry: async ({ Payload }) => {
+          standIn.finishTask(taskToken, "timedOut");
+          return requestApproval(Payload, { awsRequestId: randomUUID() });
+        },
       });
-      const outcome = running.outcome.finally(() => standIn.finishTask(taskToken));
-      const email = standIn
-        .nextEmail((sent) => sent.message.includes(`\nExecution:  ${executionName}\n`))
-        .then((sent) => ({ ...sent, reviewUrl: reviewUrlIn(sent.message, gateway.callbackUrl) }));
-      const execution: LocalExecution = { executionName, executionArn, email, outcome };
+      const outcome = running.outcome.then((result) => {
+        standIn.finishTask(taskToken);
+        standIn.endExecution(executionArn, result.status === "SUCCEEDED" ? "SUCCEEDED" : result.error?.name === "ExecutionAborted" ? "ABORTED" : "FAILED", {});
+        emailsSent(approvalEmails());
+        return result;
+      });
+      const email = emails.then((sent) => sent[0] ?? Promise.reject(new Error("No approval email was sent for this execution (see its outcome).")));
+      email.catch(() => undefined); // callers that only await the outcome need not handle this
+      const execution: LocalExecution = { executionName, executionArn, email, emails, allEmails: () => standIn.emails.filter(isThisExecution), outcome };
       const entry: { execution: LocalExecution; outcome?: ExecutionOutcome } = { execution };
       executions.set(executionName, entry);
       void outcome.then((result) => (entry.outcome = result));
-      runningExecutions.add(running.abort);
+      const abort = running.abort;
+      runningExecutions.add(abort);
       options.onExecution?.(execution);
-      void outcome.finally(() => runningExecutions.delete(running.abort));
+      void outcome.finally(() => runningExecutions.delete(abort));
       return execution;
     };
 
-    return { transport: options.transport, callbackUrl: gateway.callbackUrl, origin: gateway.origin, startExecution: (input) => startExecution(input), close };
+    return {
+      transport: options.transport,
+      callbackUrl: gateway.callbackUrl,
+      origin: gateway.origin,
+      startExecution: (input) => startExecution(input),
+      standIn,
+      tableName: LOCAL_TABLE,
+      dynamoDbEndpoint: db.endpoint,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

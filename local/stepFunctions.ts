@@ -35,8 +35,14 @@ export interface ExecutionContext {
   taskToken: string;
 }
 
-/** What the waitForTaskToken task does locally: invoke the function, then wait for the callback's output. */
-export type RequestApprovalTask = (parameters: { FunctionName: string; Payload: unknown }) => Promise<unknown>;
+/** A Lambda task run locally: given the evaluated Parameters, returns the task's result. */
+export type LocalTask = (parameters: { FunctionName: string; Payload: unknown }) => Promise<unknown>;
+
+/** The definition's Lambda tasks: the waitForTaskToken one (invoke, then wait for the callback) and the expiry notice. */
+export interface LocalTasks {
+  requestApproval: LocalTask;
+  notifyExpiry: LocalTask;
+}
 
 export interface RunningExecution {
   outcome: Promise<ExecutionOutcome>;
@@ -44,13 +50,13 @@ export interface RunningExecution {
   abort(): void;
 }
 
-export function runExecution(definition: StateMachineDefinition, input: unknown, context: ExecutionContext, requestApproval: RequestApprovalTask): RunningExecution {
+export function runExecution(definition: StateMachineDefinition, input: unknown, context: ExecutionContext, tasks: LocalTasks): RunningExecution {
   const machine = new StateMachine(definition as never);
   const execution = machine.run(input as never, {
     overrides: {
-      taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: requestApproval as never },
+      taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: tasks.requestApproval as never, [STATE_NAMES.notifyExpiry]: tasks.notifyExpiry as never },
       // Keep the definition's retry counts, but not its multi-second pauses.
-      retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20 },
+      retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20, [STATE_NAMES.notifyExpiry]: 20 },
     },
     context: {
       Execution: { Id: context.executionArn, Name: context.executionName },

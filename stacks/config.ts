@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
-import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/requestApproval/email";
+import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
 
 export interface StackConfig {
   transport: Transport;
@@ -21,6 +21,12 @@ export interface StackConfig {
   decisionReservedConcurrency: number;
   /** Optional Lambda function run on the approved branch with the execution's state. */
   approvedFunctionArn?: string;
+  /** Distinct approvals that settle a request; the first rejection rejects. */
+  requiredApprovals: number;
+  /** May the `requestedBy` address approve its own request. */
+  allowSelfApproval: boolean;
+  /** Deletion protection (and retain on delete) for the approvals table. */
+  tableDeletionProtection: boolean;
 }
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
@@ -39,6 +45,9 @@ export const CONFIG_KEYS = {
   apiThrottleBurstLimit: { default: 20, description: "API Gateway transports: burst of requests allowed." },
   decisionReservedConcurrency: { default: 5, description: "Reserved concurrency of the decision function, capping what the public endpoint can cost; -1 reserves none." },
   approvedFunctionArn: { default: undefined, description: "Optional ARN of a Lambda function to run after approval, with the execution's state." },
+  requiredApprovals: { default: 1, description: "Distinct approvers who must approve, 1 to the number of approvers; the first rejection rejects." },
+  allowSelfApproval: { default: false, description: "May the requestedBy address approve its own request." },
+  tableDeletionProtection: { default: true, description: "Deletion protection for the approvals table (the audit trail), and keep it in AWS on destroy; false only for throwaway stacks." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -117,6 +126,12 @@ class Reader {
     return value;
   }
 
+  boolean(key: ConfigKey): boolean {
+    const raw = this.value(key) ?? String(CONFIG_KEYS[key].default);
+    if (raw !== "true" && raw !== "false") this.problem(key, raw, "it must be true or false");
+    return raw === "true";
+  }
+
   lambdaArn(key: ConfigKey): string | undefined {
     const value = this.value(key);
     if (value !== undefined && !LAMBDA_ARN.test(value)) this.problem(key, value, "it must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:deploy");
@@ -137,7 +152,13 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     apiThrottleBurstLimit: read.integer("apiThrottleBurstLimit", 1, 5_000),
     decisionReservedConcurrency: read.integer("decisionReservedConcurrency", -1, 1_000, RESERVED_CONCURRENCY_ALLOWED),
     approvedFunctionArn: read.lambdaArn("approvedFunctionArn"),
+    requiredApprovals: read.integer("requiredApprovals", 1, 100),
+    allowSelfApproval: read.boolean("allowSelfApproval"),
+    tableDeletionProtection: read.boolean("tableDeletionProtection"),
   };
+  if (config.approverEmails.length > 0 && config.requiredApprovals > config.approverEmails.length) {
+    read.problems.push(`human-approval:requiredApprovals is "${config.requiredApprovals}": it must be at most the number of approverEmails (${config.approverEmails.length}), or no request could ever be approved.`);
+  }
   if (config.decisionReservedConcurrency === 0) {
     read.problems.push(`human-approval:decisionReservedConcurrency is "0": ${RESERVED_CONCURRENCY_ALLOWED} (0 would throttle every click).`);
   }

@@ -1,16 +1,24 @@
-import { isRequestId, toPublicView, type ApprovalOutput, type ApprovalRequest } from "../shared/approvalRequest";
+import { isLinkId, toPublicView, type ApprovalLink, type ApprovalRequest } from "../shared/approvalRequest";
+import { composeOutcomeNotice } from "../shared/email";
+import { effectiveState, transition, type Answer, type LifecycleEvent, type Transition } from "../shared/lifecycle";
 import { describeError, type Logger } from "../shared/logger";
+import type { Publish } from "../shared/publisher";
 import type { RequestStore } from "../shared/requestStore";
 import { isChoice, parseDecisionBody } from "./decisionBody";
+import { deliver, type Workflow } from "./delivery";
 import { normaliseHttpEvent, wantsJson, type HttpRequest } from "./httpEvent";
 import { ALLOWED_METHODS, jsonBodyOf, statusCodeOf, type Outcome } from "./outcome";
 import { CONTENT_SECURITY_POLICY, describeOutcome, renderPage } from "./pages";
-import { classifySendTaskError, isTransientAwsError, requestState } from "./rules";
+import { isTransientAwsError } from "./rules";
 
 export interface DecisionDependencies {
   store: RequestStore;
-  /** Step Functions SendTaskSuccess; the only place the task token is used. */
-  sendTaskSuccess(taskToken: string, output: ApprovalOutput): Promise<void>;
+  /** Step Functions: SendTaskSuccess, and the execution history to confirm what it received. */
+  workflow: Workflow;
+  /** Outcome notices to the approvers. */
+  publish: Publish;
+  /** The stack's approvers now (config `approverEmails`), lower case: a removed approver's link stops working. */
+  approverEmails: string[];
   now(): Date;
   logger: Logger;
 }
@@ -23,90 +31,101 @@ export interface HttpResponse {
   isBase64Encoded: false;
 }
 
-/**
- * Logs name a request by the first 8 of its 32 id characters: enough to find it
- * in the table, too little to rebuild the link, which is a bearer capability.
- */
-export const requestRef = (id: string) => id.slice(0, 8);
-
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
+/** Optimistic-lock retries: each loser of a race reads the request again and re-decides. */
+const MAX_WRITE_ATTEMPTS = 8;
 
-function expiredOrClosed(request: ApprovalRequest, state: "expired" | "closed"): Outcome {
-  const view = toPublicView(request);
-  return state === "expired" ? { kind: "expired", request: view } : { kind: "closed", request: view, timedOut: request.closedReason === "TaskTimedOut" };
+/** Checks that need nothing from the table; an outcome here means the request goes no further. */
+function refuseEarly(http: HttpRequest): Outcome | undefined {
+  if (http.linkId === undefined) return { kind: "notFound" };
+  if (!SAFE_METHODS.has(http.method) && http.method !== "POST") return { kind: "methodNotAllowed" };
+  if (!isLinkId(http.linkId)) return { kind: "notFound" };
+  if (http.method !== "POST") return undefined;
+  // Browsers label every request: a decision may come from our own page (same-origin), a typed-in or
+  // bookmarked request (none), or a client that is no browser (no header); never from another site.
+  const fetchSite = http.headers["sec-fetch-site"];
+  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") {
+    return { kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." };
+  }
+  if (http.bodyTooLarge) return { kind: "invalid", statusCode: 413, message: "The request body is too large." };
+  return undefined;
 }
 
-/** Answers a GET or HEAD: shows the request as it stands and changes nothing. */
-function review(request: ApprovalRequest, http: HttpRequest, now: Date): Outcome {
-  const state = requestState(request, now);
-  const view = toPublicView(request);
-  if (state === "pending") return { kind: "review", request: view, preselected: isChoice(http.query.choice) ? http.query.choice : undefined };
-  if (state === "decided") return { kind: "alreadyDecided", request: view, onPost: false };
-  return expiredOrClosed(request, state);
-}
-
-/** Answers a POST: a single-use, conditional claim, then the callback to the waiting task. */
-async function decide(deps: DecisionDependencies, request: ApprovalRequest, http: HttpRequest, now: Date): Promise<Outcome> {
+/** What the person's request means for the lifecycle: a view, or a vote; or a 4xx before that. */
+function lifecycleEventOf(http: HttpRequest, link: ApprovalLink): LifecycleEvent | Outcome {
+  if (SAFE_METHODS.has(http.method)) return { type: "view" };
   const parsed = parseDecisionBody(http);
   if (!parsed.ok) return { kind: "invalid", statusCode: parsed.problem === "unsupportedMediaType" ? 415 : 400, message: parsed.message };
-
-  const state = requestState(request, now);
-  if (state === "expired" && request.status === "PENDING") {
-    await deps.store.close(request.id, "EXPIRED", "LinkExpired", { status: "PENDING" });
-  }
-  if (state === "decided") return { kind: "alreadyDecided", request: toPublicView(request), onPost: true };
-  if (state !== "pending") return expiredOrClosed(request, state);
-
-  const record = {
-    decision: parsed.choice === "approve" ? ("approved" as const) : ("rejected" as const),
-    decidedAt: now.toISOString(),
+  return {
+    type: "vote",
+    approver: link.approver,
+    decision: parsed.choice === "approve" ? "approved" : "rejected",
     comment: parsed.comment,
     sourceIp: http.sourceIp,
     userAgent: http.headers["user-agent"]?.slice(0, 512),
   };
-  const claim = await deps.store.claim(request.id, record, now);
-  if (!claim.claimed) {
-    // Someone else changed it between our read and our write: answer with what they left.
-    if (!claim.current) return { kind: "notFound" };
-    const current = requestState(claim.current, now);
-    if (current === "decided") return { kind: "alreadyDecided", request: toPublicView(claim.current), onPost: true };
-    return expiredOrClosed(claim.current, current === "pending" ? "expired" : current);
-  }
-  const decided: ApprovalRequest = { ...request, ...record, status: record.decision === "approved" ? "APPROVED" : "REJECTED" };
-
-  try {
-    await deps.sendTaskSuccess(request.taskToken, { decision: record.decision, comment: record.comment, decidedAt: record.decidedAt, requestId: request.id });
-  } catch (error) {
-    const failure = classifySendTaskError(error);
-    deps.logger.warn("SendTaskSuccess failed", { requestRef: requestRef(request.id), failure, ...describeError(error) });
-    if (failure === "timedOut" || failure === "gone") {
-      const reason = failure === "timedOut" ? "TaskTimedOut" : "TaskGone";
-      await deps.store.close(request.id, "CLOSED", reason, { status: decided.status, decidedAt: record.decidedAt });
-      return { kind: "closed", request: toPublicView({ ...decided, status: "CLOSED", closedReason: reason }), timedOut: failure === "timedOut" };
-    }
-    await deps.store.releaseClaim(request.id, record.decidedAt);
-    return { kind: failure === "transient" ? "unavailable" : "failed" };
-  }
-  return { kind: "decided", request: toPublicView(decided) };
 }
 
-async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promise<Outcome> {
-  if (http.requestId === undefined) return { kind: "notFound" };
-  if (!SAFE_METHODS.has(http.method) && http.method !== "POST") return { kind: "methodNotAllowed" };
-  if (!isRequestId(http.requestId)) return { kind: "notFound" };
-  if (http.method === "POST") {
-    // Browsers label every request: a decision may come from our own page (same-origin), a typed-in or
-    // bookmarked request (none), or a client that is no browser (no header); never from another site.
-    const fetchSite = http.headers["sec-fetch-site"];
-    if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") {
-      return { kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." };
-    }
-    if (http.bodyTooLarge) return { kind: "invalid", statusCode: 413, message: "The request body is too large." };
+/**
+ * Applies one event with the optimistic lock: read, transition, conditional write; the loser of a
+ * race reads again. Returns the request as stored afterwards and what the transition asked for.
+ */
+async function applyEvent(deps: DecisionDependencies, requestRef: string, event: LifecycleEvent): Promise<{ request: ApprovalRequest; step: Transition } | undefined> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const request = await deps.store.get(requestRef);
+    if (!request) return undefined;
+    const step = transition(request, event, { now: deps.now(), stackApprovers: deps.approverEmails });
+    if (!step.next) return { request, step };
+    if (await deps.store.save(step.next, request.version)) return { request: step.next, step };
   }
-  const request = await deps.store.get(http.requestId);
-  if (!request) return { kind: "notFound" };
-  const now = deps.now();
-  return SAFE_METHODS.has(http.method) ? review(request, http, now) : decide(deps, request, http, now);
+  throw Object.assign(new Error("The request kept changing under concurrent writes."), { name: "ThrottlingException" });
+}
+
+/** Performs a transition's effects: delivery (and what it reveals), then outcome notices. */
+async function performEffects(deps: DecisionDependencies, request: ApprovalRequest, step: Transition): Promise<{ request: ApprovalRequest; answer?: Answer }> {
+  let current = request;
+  let answer: Answer | undefined;
+  const notices = step.effects.filter((effect) => effect.type === "notifyOutcome");
+  for (const effect of step.effects) {
+    if (effect.type !== "deliver") continue;
+    const report = await deliver(deps.workflow, current, effect.output, deps.logger);
+    const delivered = await applyEvent(deps, current.id, { type: "delivery", report });
+    if (!delivered) break;
+    current = delivered.request;
+    if (delivered.step.answer.type === "deliveryPending") answer = delivered.step.answer;
+    notices.push(...delivered.step.effects.filter((next) => next.type === "notifyOutcome"));
+    deps.logger.info("Decision delivery", { requestRef: current.id, report: report.type, status: current.status });
+  }
+  for (const notice of notices) {
+    if (notice.type !== "notifyOutcome") continue;
+    // The decision stands whether or not the notice goes out; a lost notice is logged, not fatal.
+    await deps.publish(composeOutcomeNotice(current, notice.recipients, deps.now())).catch((error) => deps.logger.warn("Outcome notice not sent", { requestRef: current.id, ...describeError(error) }));
+  }
+  return { request: current, answer };
+}
+
+/** Normalise, route, transition, perform: the whole decision endpoint for one HTTP request. */
+async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promise<Outcome> {
+  const refused = refuseEarly(http);
+  if (refused) return refused;
+  const link = await deps.store.findLink(http.linkId!);
+  if (!link) return { kind: "notFound" };
+  if (!deps.approverEmails.includes(link.approver)) return { kind: "removedApprover" };
+  const event = lifecycleEventOf(http, link);
+  if ("kind" in event) return event;
+
+  const applied = await applyEvent(deps, link.requestRef, event);
+  if (!applied) return { kind: "notFound" };
+  const performed = await performEffects(deps, applied.request, applied.step);
+  const request = performed.request;
+  return {
+    kind: "request",
+    request: toPublicView(request),
+    approver: link.approver,
+    state: effectiveState(request, deps.now()),
+    answer: performed.answer ?? applied.step.answer,
+    preselected: SAFE_METHODS.has(http.method) && isChoice(http.query.choice) ? http.query.choice : undefined,
+  };
 }
 
 const COMMON_HEADERS = {
@@ -120,13 +139,14 @@ const COMMON_HEADERS = {
 
 export function toHttpResponse(outcome: Outcome, asJson: boolean, method: string, now: Date): HttpResponse {
   const statusCode = statusCodeOf(outcome);
-  const body = asJson ? JSON.stringify(jsonBodyOf(outcome, describeOutcome(outcome).lead)) : renderPage(outcome, now);
+  const body = asJson ? JSON.stringify(jsonBodyOf(outcome, describeOutcome(outcome, now).lead)) : renderPage(outcome, now);
   return {
     statusCode,
     headers: {
       ...COMMON_HEADERS,
       "Content-Type": asJson ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
       ...(statusCode === 405 ? { Allow: ALLOWED_METHODS } : {}),
+      ...(statusCode === 503 ? { "Retry-After": "5" } : {}),
     },
     // HEAD gets GET's status and headers without a body.
     body: method === "HEAD" ? "" : body,
@@ -154,9 +174,10 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
   deps.logger.info("Decision request handled", {
     transport: http.transport,
     method: http.method.slice(0, 16),
-    requestRef: http.requestId && isRequestId(http.requestId) ? requestRef(http.requestId) : undefined,
+    // The requestRef names the request; the link id (a bearer capability) is never logged.
+    requestRef: outcome.kind === "request" ? outcome.request.id : undefined,
     gatewayRequestId: http.gatewayRequestId?.slice(0, 64),
-    outcome: outcome.kind,
+    outcome: outcome.kind === "request" ? `${outcome.answer.type}:${outcome.state}` : outcome.kind,
     statusCode: response.statusCode,
     durationMs: Date.now() - started,
   });

@@ -14,7 +14,7 @@ export interface HttpRequest {
   method: string;
   path: string;
   /** The `{id}` path segment as sent; not yet validated. Undefined when the path is not `/requests/{id}`. */
-  requestId?: string;
+  linkId?: string;
   query: Record<string, string>;
   /** Lower-cased names. */
   headers: Record<string, string>;
@@ -58,7 +58,7 @@ function decodeBody(event: Json): { body: string; bodyTooLarge: boolean } {
   return { body: bytes.toString("utf8"), bodyTooLarge: false };
 }
 
-function requestIdFrom(path: string, pathParameters: unknown): string | undefined {
+function linkIdFrom(path: string, pathParameters: unknown): string | undefined {
   const fromParameters = isObject(pathParameters) ? asString(pathParameters.id) : undefined;
   return fromParameters ?? REQUEST_PATH.exec(path)?.[1];
 }
@@ -71,7 +71,7 @@ function fromPayloadV1(event: Json): HttpRequest {
     transport: "restApi",
     method: (asString(event.httpMethod) ?? "").toUpperCase(),
     path,
-    requestId: requestIdFrom(path, event.pathParameters),
+    linkId: linkIdFrom(path, event.pathParameters),
     query: stringRecord(event.queryStringParameters, false),
     headers: stringRecord(event.headers, true),
     ...decodeBody(event),
@@ -88,7 +88,7 @@ function fromPayloadV2(event: Json, http: Json): HttpRequest {
     transport: event.routeKey === "$default" ? "functionUrl" : "httpApi",
     method: (asString(http.method) ?? "").toUpperCase(),
     path,
-    requestId: requestIdFrom(path, event.pathParameters),
+    linkId: linkIdFrom(path, event.pathParameters),
     query: queryFromRawString(asString(event.rawQueryString)),
     headers: stringRecord(event.headers, true),
     ...decodeBody(event),

@@ -2,20 +2,46 @@
  * Lambda entry point of the decision function, behind whichever transport the
  * stack uses (REST API, HTTP API or Function URL). Only wiring lives here.
  */
-import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, type HistoryEvent } from "@aws-sdk/client-sfn";
+import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
-import { requireEnv, type Environment } from "../shared/env";
+import { clientSettings, DYNAMODB_BUDGET, SNS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
+import { requireEmailListEnv, requireEnv, type Environment } from "../shared/env";
 import { createLogger } from "../shared/logger";
+import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
+import type { Workflow } from "./delivery";
+
+/** Our state machine writes a few dozen events per execution; more pages than this means something else is wrong. */
+const MAX_HISTORY_PAGES = 3;
+
+export function stepFunctionsWorkflow(client: SFNClient): Workflow {
+  return {
+    sendTaskSuccess: async (taskToken, output) => {
+      await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    },
+    history: async (executionArn) => {
+      const events: HistoryEvent[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+        const result = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 1000, nextToken }));
+        events.push(...(result.events ?? []));
+        nextToken = result.nextToken;
+        if (!nextToken) break;
+      }
+      return events;
+    },
+  };
+}
 
 export function dependenciesFromEnvironment(env: Environment): DecisionDependencies {
-  const stepFunctions = new SFNClient({});
   return {
-    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
-    sendTaskSuccess: async (taskToken, output) => {
-      await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-    },
+    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table"), new DynamoDBClient(clientSettings(DYNAMODB_BUDGET))),
+    workflow: stepFunctionsWorkflow(new SFNClient(clientSettings(STEP_FUNCTIONS_BUDGET))),
+    publish: snsPublisher(new SNSClient(clientSettings(SNS_BUDGET)), requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
+    approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),
   };

@@ -1,14 +1,21 @@
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
+import type { Answer, EffectiveState } from "../shared/lifecycle";
 import type { Choice } from "./decisionBody";
 
 /** Everything the decision endpoint can answer, as data; pages and JSON are rendered from it. */
 export type Outcome =
-  | { kind: "review"; request: PublicApprovalRequest; preselected?: Choice }
-  | { kind: "decided"; request: PublicApprovalRequest }
-  | { kind: "alreadyDecided"; request: PublicApprovalRequest; onPost: boolean }
-  | { kind: "expired"; request: PublicApprovalRequest }
-  | { kind: "closed"; request: PublicApprovalRequest; timedOut: boolean }
+  | {
+      kind: "request";
+      request: PublicApprovalRequest;
+      /** Whose link this is. */
+      approver: string;
+      /** Computed once, by the lifecycle module, from the request as it now stands. */
+      state: EffectiveState;
+      answer: Answer;
+      preselected?: Choice;
+    }
   | { kind: "notFound" }
+  | { kind: "removedApprover" }
   | { kind: "invalid"; statusCode: 400 | 403 | 413 | 415; message: string }
   | { kind: "methodNotAllowed" }
   | { kind: "unavailable" }
@@ -16,19 +23,37 @@ export type Outcome =
 
 export const ALLOWED_METHODS = "GET, HEAD, POST";
 
+const CLOSED_STATES: ReadonlySet<EffectiveState> = new Set(["expired", "withdrawn", "closed"]);
+
+function requestStatusCode(outcome: Extract<Outcome, { kind: "request" }>): number {
+  const { answer, state } = outcome;
+  switch (answer.type) {
+    case "notAsked":
+    case "selfApproval":
+      return 403;
+    case "conflictingVote":
+      return 409;
+    case "deliveryPending":
+      return 503;
+    case "notOpen":
+      return CLOSED_STATES.has(state) ? 410 : 409;
+    case "show":
+    case "voteRecorded":
+    case "alreadyRecorded":
+      if (CLOSED_STATES.has(state)) return 410;
+      // A vote that settled the request but is not yet confirmed by the workflow: retry advised.
+      return state === "settling" && answer.type !== "show" ? 503 : 200;
+  }
+}
+
 export function statusCodeOf(outcome: Outcome): number {
   switch (outcome.kind) {
-    case "review":
-    case "decided":
-      return 200;
-    case "alreadyDecided":
-      return outcome.onPost ? 409 : 200;
-    case "expired":
-      return 410;
-    case "closed":
-      return outcome.timedOut ? 410 : 409;
+    case "request":
+      return requestStatusCode(outcome);
     case "notFound":
       return 404;
+    case "removedApprover":
+      return 403;
     case "invalid":
       return outcome.statusCode;
     case "methodNotAllowed":
@@ -40,34 +65,50 @@ export function statusCodeOf(outcome: Outcome): number {
   }
 }
 
-/** Stable, machine-readable name of each answer for scripts and ChatOps. */
-const ERROR_CODES: Partial<Record<Outcome["kind"], string>> = {
-  alreadyDecided: "already_decided",
-  expired: "expired",
-  closed: "no_longer_waiting",
-  notFound: "not_found",
-  invalid: "invalid_request",
-  methodNotAllowed: "method_not_allowed",
-  unavailable: "temporarily_unavailable",
-  failed: "internal_error",
-};
+/** Stable, machine-readable name of each answer that is not a plain success, for scripts and ChatOps. */
+function errorCodeOf(outcome: Outcome): string | undefined {
+  if (outcome.kind !== "request") {
+    const codes = { notFound: "not_found", removedApprover: "not_an_approver", invalid: "invalid_request", methodNotAllowed: "method_not_allowed", unavailable: "temporarily_unavailable", failed: "internal_error" } as const;
+    return codes[outcome.kind];
+  }
+  const status = statusCodeOf(outcome);
+  if (status === 200) return undefined;
+  if (outcome.answer.type === "selfApproval") return "self_approval";
+  if (outcome.answer.type === "notAsked") return "not_an_approver";
+  if (outcome.answer.type === "conflictingVote") return "already_voted";
+  if (status === 503) return "delivery_pending";
+  if (outcome.state === "expired") return "expired";
+  if (outcome.state === "withdrawn") return "withdrawn";
+  if (outcome.state === "closed") return "no_longer_waiting";
+  return "already_decided";
+}
 
-function requestFields(request: PublicApprovalRequest) {
+function requestFields(outcome: Extract<Outcome, { kind: "request" }>) {
+  const { request, state } = outcome;
+  const output = request.settlement?.output;
+  const delivered = state === "approved" || state === "rejected";
   return {
-    requestId: request.id,
-    status: request.status.toLowerCase(),
+    requestRef: request.id,
+    status: state,
     title: request.title,
+    approver: outcome.approver,
+    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+    requiredApprovals: request.requiredApprovals,
+    approvers: request.approvers,
+    votes: request.votes.map(({ approver, decision, decidedAt, comment }) => ({ approver, decision, decidedAt, comment })),
     stateMachineName: request.stateMachineName,
     executionName: request.executionName,
     createdAt: request.createdAt,
     expiresAt: request.expiresAt,
-    ...(request.decision ? { decision: request.decision, decidedAt: request.decidedAt, comment: request.comment ?? "" } : {}),
+    inputDigest: request.inputDigest,
+    ...(delivered && output ? { decision: output.decision, decidedBy: output.decidedBy, decidedAt: output.decidedAt, comment: output.comment } : {}),
+    ...(request.closedReason && !delivered ? { reason: request.closedReason } : {}),
   };
 }
 
-/** The JSON answer: the request's public fields, plus `error` whenever nothing was decided by this call. */
+/** The JSON answer: the request's public fields, plus `error` whenever the call did not simply succeed. */
 export function jsonBodyOf(outcome: Outcome, message: string): Record<string, unknown> {
-  const fields = "request" in outcome ? requestFields(outcome.request) : {};
-  const error = outcome.kind === "alreadyDecided" && !outcome.onPost ? undefined : ERROR_CODES[outcome.kind];
+  const fields = outcome.kind === "request" ? requestFields(outcome) : {};
+  const error = errorCodeOf(outcome);
   return { ...fields, ...(error ? { error } : {}), message };
 }

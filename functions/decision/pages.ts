@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
+import type { EffectiveState } from "../shared/lifecycle";
 import { formatRemaining, formatUtc } from "../shared/text";
 import { COMMENT_MAX_LENGTH } from "./decisionBody";
 import type { Outcome } from "./outcome";
@@ -11,30 +12,78 @@ export interface OutcomeText {
 }
 
 const NOTHING_DECIDED = "Nothing was decided.";
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-export function describeOutcome(outcome: Outcome): OutcomeText {
+function settledText(request: PublicApprovalRequest, state: EffectiveState): string {
+  const output = request.settlement?.output;
+  if ((state === "approved" || state === "rejected") && output) {
+    return `${capitalised(state)} by ${output.decidedBy} at ${formatUtc(output.decidedAt)}; the workflow received this decision.`;
+  }
+  if (state === "expired") return `It expired at ${formatUtc(request.expiresAt)}. ${request.closedReason ?? "Nobody settled it in time."} The workflow received "expired".`;
+  if (state === "withdrawn") return `It was withdrawn: ${request.closedReason ?? "the execution was stopped"}. The workflow received no decision.`;
+  if (state === "closed") return `${request.closedReason ?? "The workflow can no longer receive a decision."} The workflow received no decision.`;
+  return "";
+}
+
+const STATE_HEADINGS: Record<EffectiveState, string> = {
+  pending: "Approval needed",
+  settling: "Decision being delivered",
+  approved: "Approved",
+  rejected: "Rejected",
+  expired: "This request has expired",
+  withdrawn: "This request was withdrawn",
+  closed: "This request can no longer be decided",
+};
+
+function describeRequest(outcome: Extract<Outcome, { kind: "request" }>): OutcomeText {
+  const { request, state, answer } = outcome;
+  const heading = STATE_HEADINGS[state];
+  const settled = settledText(request, state);
+  const ownVote = request.votes.find((vote) => vote.approver === outcome.approver);
+  switch (answer.type) {
+    case "notAsked":
+      return { heading: "Not your request to decide", lead: `${outcome.approver} is not among the approvers asked for this request. ${NOTHING_DECIDED}` };
+    case "selfApproval":
+      return { heading: "You cannot approve your own request", lead: `${outcome.approver} asked for this approval; the other approvers decide. Your vote was not recorded.` };
+    case "conflictingVote":
+      return { heading: "You already voted", lead: `You already ${answer.previous} this request; a vote cannot be changed. Your new choice and comment were not recorded.` };
+    case "deliveryPending":
+      return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. Reload this page in a few seconds to finish; nothing else is needed from you.` };
+    case "notOpen":
+      return state === "settling"
+        ? { heading, lead: "This request was already settled by other votes; its decision is being delivered. Your click changed nothing." }
+        : { heading, lead: `${settled} Your click changed nothing.` };
+    case "voteRecorded":
+    case "alreadyRecorded": {
+      const again = answer.type === "alreadyRecorded" ? "Your vote was already recorded" : "Your vote is recorded";
+      if (state === "pending") return { heading: "Vote recorded", lead: `${again}: ${ownVote?.decision ?? "voted"}. ${progress(request)} You will be told the outcome.` };
+      if (state === "settling") return { heading, lead: `${again}. The request is settled; the workflow has not confirmed it yet. Reload this page in a few seconds.` };
+      return { heading, lead: `${again}. ${settled}` };
+    }
+    case "show":
+      if (state === "pending") {
+        return ownVote
+          ? { heading: "Vote recorded", lead: `You ${ownVote.decision} this request at ${formatUtc(ownVote.decidedAt)}. ${progress(request)}` }
+          : { heading, lead: "Read the request, then approve or reject it. Nothing is decided until you press a button." };
+      }
+      if (state === "settling") return { heading, lead: "The votes settled this request; the workflow has not confirmed it yet. Reload this page in a few seconds." };
+      return { heading, lead: settled };
+  }
+}
+
+function progress(request: PublicApprovalRequest): string {
+  const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
+  return `${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} so far.`;
+}
+
+export function describeOutcome(outcome: Outcome, _now?: Date): OutcomeText {
   switch (outcome.kind) {
-    case "review":
-      return { heading: "Approval needed", lead: "Read the request, then approve or reject it. Nothing is decided until you press a button." };
-    case "decided": {
-      const verb = outcome.request.decision === "approved" ? "Approved" : "Rejected";
-      return { heading: verb, lead: `${verb} at ${formatUtc(outcome.request.decidedAt ?? "")}. The workflow has been told; you can close this page.` };
-    }
-    case "alreadyDecided": {
-      const verb = outcome.request.decision === "approved" ? "approved" : "rejected";
-      const when = formatUtc(outcome.request.decidedAt ?? "");
-      return outcome.onPost
-        ? { heading: "Already decided", lead: `This request was already ${verb} at ${when}. Your click changed nothing.` }
-        : { heading: `Already ${verb}`, lead: `This request was ${verb} at ${when}.` };
-    }
-    case "expired":
-      return { heading: "This request has expired", lead: `It expired at ${formatUtc(outcome.request.expiresAt)} and the workflow stopped waiting. ${NOTHING_DECIDED}` };
-    case "closed":
-      return outcome.timedOut
-        ? { heading: "The workflow is no longer waiting", lead: `Step Functions reports that this task is over: it timed out or the execution was stopped. ${NOTHING_DECIDED}` }
-        : { heading: "This request can no longer be decided", lead: `Step Functions no longer knows the task this request belongs to. ${NOTHING_DECIDED}` };
+    case "request":
+      return describeRequest(outcome);
     case "notFound":
       return { heading: "Request not found", lead: "This link matches no approval request. Check that the whole link was opened; old requests are deleted after their retention period." };
+    case "removedApprover":
+      return { heading: "This link no longer works", lead: `The approver this link was sent to is no longer an approver of this workflow. ${NOTHING_DECIDED}` };
     case "invalid":
       return { heading: outcome.statusCode === 403 ? "Decision refused" : "The request could not be understood", lead: `${outcome.message} ${NOTHING_DECIDED}` };
     case "methodNotAllowed":
@@ -66,6 +115,7 @@ button.approve{background:var(--ok)}button.reject{background:var(--no)}
 button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .chosen{border-color:currentColor;box-shadow:0 0 0 3px var(--accent)}
 .status{display:inline-block;padding:.1rem .6rem;border-radius:999px;border:1px solid var(--line);font-size:.9rem}
+.description{white-space:pre-line}.votes{padding-left:1.2rem}
 `;
 /** Pages carry one inline style and no script; the CSP allows exactly that style by its hash. */
 const STYLE_HASH = createHash("sha256").update(STYLE, "utf8").digest("base64");
@@ -77,37 +127,47 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join("; ");
 
-function requestFacts(request: PublicApprovalRequest, now: Date): string {
-  const expiry = request.status === "PENDING" && Date.parse(request.expiresAt) > now.getTime()
-    ? `${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})`
-    : formatUtc(request.expiresAt);
+function requestFacts(request: PublicApprovalRequest, approver: string, state: EffectiveState, now: Date): string {
+  const expiry = state === "pending" ? `${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})` : formatUtc(request.expiresAt);
   const rows: Array<[string, string]> = [
+    ["This link is for", approver],
+    ...(request.requestedBy ? [["Requested by", request.requestedBy] as [string, string]] : []),
+    ["Needs", `${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} of ${request.approvers.length} approver${request.approvers.length === 1 ? "" : "s"}; the first rejection rejects`],
     ["Workflow", request.stateMachineName],
     ["Execution", request.executionName],
+    ["Reference", request.id],
     ["Requested", formatUtc(request.createdAt)],
     ["Expires", expiry],
   ];
-  if (request.decision) {
-    rows.push(["Decision", `${request.decision} at ${formatUtc(request.decidedAt ?? "")}`]);
-    if (request.comment) rows.push(["Comment", request.comment]);
-  }
   return `<dl>${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd>`).join("")}</dl>`;
 }
 
-function requestSection(request: PublicApprovalRequest, now: Date): string {
+function votesSection(request: PublicApprovalRequest): string {
+  const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
+  const items = request.votes.map((vote) =>
+    `<li><strong>${escapeHtml(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(formatUtc(vote.decidedAt))}${vote.comment ? `: <q>${escapeHtml(vote.comment)}</q>` : ""}</li>`,
+  );
+  return `<h2>Votes: ${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"}</h2>
+${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}`;
+}
+
+function requestSection(outcome: Extract<Outcome, { kind: "request" }>, now: Date): string {
+  const { request, state } = outcome;
   return [
     `<h2>${escapeHtml(request.title)}</h2>`,
-    `<p><span class="status">Status: ${escapeHtml(request.status.toLowerCase())}</span></p>`,
-    request.description ? `<p>${escapeHtml(request.description)}</p>` : "",
+    `<p><span class="status">Status: ${escapeHtml(state)}</span></p>`,
+    request.description ? `<p class="description">${escapeHtml(request.description)}</p>` : "",
     request.details ? `<pre>${escapeHtml(request.details)}</pre>` : "",
-    requestFacts(request, now),
+    requestFacts(request, outcome.approver, state, now),
+    votesSection(request),
   ].join("\n");
 }
 
 /** No `action`: the form posts back to the very URL the page was served from, on every transport. */
 function decisionForm(preselected: "approve" | "reject" | undefined): string {
   const button = (choice: "approve" | "reject", label: string) =>
-    `<button type="submit" name="decision" value="${choice}" class="${choice}${preselected === choice ? " chosen" : ""}"${preselected === choice ? " autofocus" : ""}>${label}</button>`;
+    // No autofocus, even when preselected: a scanner or a stray Enter must never land on a button.
+    `<button type="submit" name="decision" value="${choice}" class="${choice}${preselected === choice ? " chosen" : ""}">${label}</button>`;
   const hint = preselected ? `<p class="muted">You followed the ${preselected} link. Press ${preselected === "approve" ? "Approve" : "Reject"} to confirm.</p>` : "";
   return `<form method="post">
 ${hint}
@@ -118,13 +178,13 @@ ${hint}
 }
 
 export function renderPage(outcome: Outcome, now: Date): string {
-  const { heading, lead } = describeOutcome(outcome);
-  const request = "request" in outcome ? outcome.request : undefined;
+  const { heading, lead } = describeOutcome(outcome, now);
+  const canVote = outcome.kind === "request" && outcome.state === "pending" && outcome.answer.type === "show" && !outcome.request.votes.some((vote) => vote.approver === outcome.approver);
   const body = [
     `<h1>${escapeHtml(heading)}</h1>`,
     `<p class="lead">${escapeHtml(lead)}</p>`,
-    request ? requestSection(request, now) : "",
-    outcome.kind === "review" ? decisionForm(outcome.preselected) : "",
+    outcome.kind === "request" ? requestSection(outcome, now) : "",
+    canVote && outcome.kind === "request" ? decisionForm(outcome.preselected) : "",
   ].join("\n");
   return `<!doctype html>
 <html lang="en">

@@ -1,28 +1,40 @@
 /**
- * Lambda entry point of the request-approval function, invoked by the state
- * machine with `lambda:invoke.waitForTaskToken`. Only wiring lives here.
+ * Lambda entry point of the request-approval function, invoked by the state machine: with
+ * `lambda:invoke.waitForTaskToken` to ask for approval, and plainly on the timeout path to close
+ * the request and tell the approvers. Only wiring lives here.
  */
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
-import { requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
+import { clientSettings, DYNAMODB_BUDGET, KMS_BUDGET, SNS_BUDGET } from "../shared/awsClients";
+import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
+import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { createLogger, describeError } from "../shared/logger";
+import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
-import { DEFAULT_SUBJECT_TEMPLATE } from "./email";
 import { parseRequestApprovalPayload } from "./payload";
-import { requestApproval, type RequestApprovalDependencies } from "./requestApproval";
+import { recordExpiry, requestApproval, type RequestApprovalDependencies } from "./requestApproval";
 
 export function dependenciesFromEnvironment(env: Environment): RequestApprovalDependencies {
   const topicArn = requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers");
-  const sns = new SNSClient({});
+  const linkKeyId = requireEnv(env, "LINK_KEY_ID", "the KMS HMAC key that makes approvers' links");
+  const kms = new KMSClient(clientSettings(KMS_BUDGET));
   return {
-    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
-    publish: async ({ subject, message }) => {
-      await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table"), new DynamoDBClient(clientSettings(DYNAMODB_BUDGET))),
+    publish: snsPublisher(new SNSClient(clientSettings(SNS_BUDGET)), topicArn),
+    mac: async (message) => {
+      const result = await kms.send(new GenerateMacCommand({ KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: message }));
+      if (!result.Mac) throw new Error("KMS GenerateMac returned no MAC.");
+      return result.Mac;
     },
     callbackUrl: requireHttpsUrlEnv(env, "CALLBACK_URL", "the public base URL of the decision endpoint"),
     approvalTimeoutSeconds: requirePositiveIntegerEnv(env, "APPROVAL_TIMEOUT_SECONDS", "how long a request waits, in seconds"),
     auditRetentionDays: requirePositiveIntegerEnv(env, "AUDIT_RETENTION_DAYS", "how long decided requests are kept, in days"),
     subjectTemplate: env.EMAIL_SUBJECT?.trim() || DEFAULT_SUBJECT_TEMPLATE,
+    approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
+    requiredApprovals: env.REQUIRED_APPROVALS ? requirePositiveIntegerEnv(env, "REQUIRED_APPROVALS", "distinct approvals needed") : 1,
+    allowSelfApproval: env.ALLOW_SELF_APPROVAL === "true",
     now: () => new Date(),
     logger: createLogger({ service: "request-approval", level: env.LOG_LEVEL }),
   };
@@ -33,7 +45,8 @@ export function createHandler(dependencies: RequestApprovalDependencies) {
   return async (event: unknown, context?: Pick<Context, "awsRequestId">) => {
     const logger = dependencies.logger.child({ awsRequestId: context?.awsRequestId });
     try {
-      return await requestApproval({ ...dependencies, logger }, parseRequestApprovalPayload(event));
+      const payload = parseRequestApprovalPayload(event);
+      return payload.kind === "expired" ? await recordExpiry({ ...dependencies, logger }, payload) : await requestApproval({ ...dependencies, logger }, payload);
     } catch (error) {
       logger.error("Approval request failed", describeError(error));
       throw error;

@@ -1,51 +1,100 @@
-import { requestIdForTaskToken, requestRef, type ApprovalRequest } from "../shared/approvalRequest";
+import { linkKey, requestRefFor, type ApprovalRequest } from "../shared/approvalRequest";
+import { composeApprovalEmail, composeOutcomeNotice, composeRequesterNotice } from "../shared/email";
+import { effectiveState, transition } from "../shared/lifecycle";
+import { deriveLinkId, type MacFunction } from "../shared/links";
 import type { Logger } from "../shared/logger";
+import type { Publish } from "../shared/publisher";
 import type { RequestStore } from "../shared/requestStore";
-import { composeApprovalEmail, type ApprovalEmail } from "./email";
-import type { RequestApprovalPayload } from "./payload";
-import { summariseInput } from "./summary";
+import { InvalidApprovalRequest, type ExpiryPayload, type RequestApprovalPayload } from "./payload";
+import { inputDigest, summariseInput } from "./summary";
 
 export interface RequestApprovalDependencies {
   store: RequestStore;
-  /** Sends the email to every approver (SNS Publish in AWS). */
-  publish(email: ApprovalEmail): Promise<void>;
+  /** SNS Publish with the `approver` attribute. */
+  publish: Publish;
+  /** MAC with the stack's KMS key; the only way to make a link. */
+  mac: MacFunction;
   /** Public base URL of the decision endpoint, without a trailing slash. */
   callbackUrl: string;
-  /** Equal to the task's TimeoutSeconds, so the link expires when the workflow stops waiting. */
+  /** Equal to the task's TimeoutSeconds, so the links expire when the workflow stops waiting. */
   approvalTimeoutSeconds: number;
   auditRetentionDays: number;
   subjectTemplate: string;
+  /** The stack's approvers (config `approverEmails`), lower case. */
+  approverEmails: string[];
+  requiredApprovals: number;
+  allowSelfApproval: boolean;
   now(): Date;
   logger: Logger;
 }
 
+/** What the function returns: it lands in the execution history (`TaskSubmitted`), so it holds no link. */
 export interface RequestApprovalResult {
-  requestId: string;
-  /** False when a retried invocation found the email already sent. */
-  emailSent: boolean;
+  requestRef: string;
+  /** Emails sent by this invocation (0 when a retry found them sent). */
+  emailsSent: number;
 }
 
-export function newApprovalRequest(payload: RequestApprovalPayload, deps: Pick<RequestApprovalDependencies, "approvalTimeoutSeconds" | "auditRetentionDays">, now: Date): ApprovalRequest {
+const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+
+/** Who is asked to vote on this request, or the reason it can never settle. */
+export function askedApprovers(input: unknown, requestedBy: string | undefined, deps: Pick<RequestApprovalDependencies, "approverEmails" | "requiredApprovals" | "allowSelfApproval">): string[] {
+  const fields = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
+  if (fields.requestedBy !== undefined && !(typeof fields.requestedBy === "string" && EMAIL.test(fields.requestedBy.trim()))) {
+    throw new InvalidApprovalRequest(`Input requestedBy is ${JSON.stringify(fields.requestedBy)}: it must be an email address.`);
+  }
+  let asked = deps.approverEmails;
+  if (fields.approvers !== undefined) {
+    if (!Array.isArray(fields.approvers) || fields.approvers.length === 0 || !fields.approvers.every((item) => typeof item === "string")) {
+      throw new InvalidApprovalRequest(`Input approvers must be a non-empty list of email addresses from the stack's approverEmails (${deps.approverEmails.join(", ")}).`);
+    }
+    const wanted = [...new Set(fields.approvers.map((item: string) => item.trim().toLowerCase()))];
+    const unknown = wanted.filter((address) => !deps.approverEmails.includes(address));
+    if (unknown.length > 0) {
+      throw new InvalidApprovalRequest(`Input approvers lists ${unknown.join(", ")}, which ${unknown.length === 1 ? "is not an approver" : "are not approvers"} of this stack (approverEmails: ${deps.approverEmails.join(", ")}). No email was sent.`);
+    }
+    asked = wanted;
+  }
+  const eligible = deps.allowSelfApproval || !requestedBy ? asked : asked.filter((address) => address !== requestedBy);
+  if (eligible.length < deps.requiredApprovals) {
+    const why = eligible.length < asked.length ? ` (${requestedBy} asked for it and may not approve their own request)` : "";
+    throw new InvalidApprovalRequest(`This request needs ${deps.requiredApprovals} approvals, but only ${eligible.length} approver${eligible.length === 1 ? "" : "s"} can vote on it${why}. No email was sent.`);
+  }
+  return eligible;
+}
+
+export function newApprovalRequest(payload: RequestApprovalPayload, deps: Omit<RequestApprovalDependencies, "store" | "publish" | "mac" | "logger" | "now">, now: Date): ApprovalRequest {
   const summary = summariseInput(payload.input, `Approval requested by ${payload.stateMachine.name}`);
+  const approvers = askedApprovers(payload.input, summary.requestedBy, deps);
   const expiresAt = new Date(now.getTime() + deps.approvalTimeoutSeconds * 1000);
   return {
-    id: requestIdForTaskToken(payload.taskToken),
+    id: requestRefFor(payload.execution.id),
     taskToken: payload.taskToken,
     executionArn: payload.execution.id,
     executionName: payload.execution.name,
     stateMachineName: payload.stateMachine.name,
     ...summary,
+    inputDigest: inputDigest(payload.input),
+    approvers,
+    requiredApprovals: deps.requiredApprovals,
+    allowSelfApproval: deps.allowSelfApproval,
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
     status: "PENDING",
+    version: 1,
+    votes: [],
+    notified: [],
     ttl: Math.floor(expiresAt.getTime() / 1000) + deps.auditRetentionDays * 86_400,
   };
 }
 
+const requesterKey = (address: string) => `requester:${address}`;
+
 /**
- * Stores the request, then emails the link. Idempotent: a retry for the same
- * task token finds the same item and sends the email only if it was not sent.
- * Store and publish errors propagate so that the state machine's Retry applies.
+ * Stores the request, then emails each approver their own link. Idempotent per approver: a retry
+ * finds who was already emailed and emails only the others, with the same links (they are MACs of
+ * the request and the approver). A request that is no longer pending is never emailed again.
+ * Store, KMS and SNS errors propagate so that the state machine's Retry applies.
  */
 export async function requestApproval(deps: RequestApprovalDependencies, payload: RequestApprovalPayload): Promise<RequestApprovalResult> {
   const started = Date.now();
@@ -53,20 +102,59 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   const fresh = newApprovalRequest(payload, deps, now);
   const stored = await deps.store.createIfAbsent(fresh);
   const request = stored.created ? fresh : stored.existing;
-  const logFields = { requestRef: requestRef(request.id), executionName: request.executionName, stateMachineName: request.stateMachineName };
+  const logFields = { requestRef: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
 
-  if (request.notifiedAt) {
-    deps.logger.info("Approval request already emailed; retry ignored", { ...logFields, outcome: "duplicate" });
-    return { requestId: request.id, emailSent: false };
+  const state = effectiveState(request, now);
+  if (!stored.created && (state === "pending" || state === "settling") && request.taskToken !== payload.taskToken) {
+    // Step Functions retried the task: only the newest attempt's token can be answered.
+    await deps.store.replaceTaskToken(request.id, payload.taskToken);
   }
-  await deps.publish(composeApprovalEmail(request, deps.callbackUrl, deps.subjectTemplate, now));
-  await deps.store.markNotified(request.id, deps.now().toISOString());
+  if (state !== "pending") {
+    deps.logger.info("Approval request no longer pending; nobody emailed", { ...logFields, outcome: "not-pending", state });
+    return { requestRef: request.id, emailsSent: 0 };
+  }
+
+  let emailsSent = 0;
+  for (const approver of request.approvers.filter((address) => !request.notified.includes(address))) {
+    const linkId = await deriveLinkId(deps.mac, request.id, approver);
+    await deps.store.putLink({ id: linkKey(linkId), requestRef: request.id, approver, ttl: request.ttl });
+    await deps.publish(composeApprovalEmail(request, approver, linkId, deps.callbackUrl, deps.subjectTemplate, now));
+    await deps.store.markNotified(request.id, approver);
+    emailsSent++;
+  }
+  const requester = request.requestedBy;
+  if (requester && !request.approvers.includes(requester) && deps.approverEmails.includes(requester) && !request.notified.includes(requesterKey(requester))) {
+    await deps.publish(composeRequesterNotice(request, requester, now));
+    await deps.store.markNotified(request.id, requesterKey(requester));
+    emailsSent++;
+  }
   deps.logger.info("Approval requested", {
     ...logFields,
     outcome: stored.created ? "requested" : "requested-on-retry",
+    approvers: request.approvers.length,
+    requiredApprovals: request.requiredApprovals,
+    emailsSent,
     expiresAt: request.expiresAt,
     durationMs: Date.now() - started,
   });
-  return { requestId: request.id, emailSent: true };
+  return { requestRef: request.id, emailsSent };
 }
 
+/** The workflow took its timeout path: close the request and tell the approvers. */
+export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "store" | "publish" | "approverEmails" | "now" | "logger">, payload: ExpiryPayload): Promise<{ requestRef: string; status: string }> {
+  const requestRef = requestRefFor(payload.execution.id);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const request = await deps.store.get(requestRef);
+    if (!request) return { requestRef, status: "unknown" };
+    const now = deps.now();
+    const step = transition(request, { type: "expired" }, { now, stackApprovers: deps.approverEmails });
+    if (!step.next) return { requestRef, status: request.status };
+    if (!(await deps.store.save(step.next, request.version))) continue; // a vote landed meanwhile: read again
+    for (const effect of step.effects) {
+      if (effect.type === "notifyOutcome") await deps.publish(composeOutcomeNotice(step.next, effect.recipients, now));
+    }
+    deps.logger.info("Approval request expired", { requestRef, outcome: "expired", votes: request.votes.length });
+    return { requestRef, status: step.next.status };
+  }
+  throw new Error("The request kept changing while it was being closed; the state machine retries.");
+}

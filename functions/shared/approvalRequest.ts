@@ -1,40 +1,101 @@
 import { createHash } from "node:crypto";
 
-/** Lifecycle of one approval request as stored in the table. */
-export type RequestStatus = "PENDING" | "APPROVED" | "REJECTED" | "EXPIRED" | "CLOSED";
+/**
+ * Where a stored request stands:
+ * - PENDING   collecting votes
+ * - SETTLING  the votes settled it and the output to send is recorded; delivery to the workflow not yet confirmed
+ * - APPROVED / REJECTED  the workflow received that decision (confirmed)
+ * - EXPIRED   the workflow stopped waiting before any decision reached it
+ * - WITHDRAWN the execution was stopped
+ * - CLOSED    the workflow can no longer receive a decision for another reason (it says which)
+ */
+export type RequestStatus = "PENDING" | "SETTLING" | "APPROVED" | "REJECTED" | "EXPIRED" | "WITHDRAWN" | "CLOSED";
 
-/** What the approver chose; the wire format the state machine's Choice reads. */
+/** What an approver chose; the wire format the state machine's Choice reads. */
 export type Decision = "approved" | "rejected";
 
-/** One approval request, exactly as it is stored in DynamoDB. */
+/** One approver's vote, as recorded. */
+export interface Vote {
+  approver: string;
+  decision: Decision;
+  decidedAt: string;
+  comment: string;
+  sourceIp?: string;
+  userAgent?: string;
+  /** With sign-in: the issuer that verified `approver`. */
+  verifiedBy?: string;
+}
+
+/** The output handed to the waiting task (`$.approval`); DESIGN.md's contract. */
+export interface ApprovalOutput {
+  decision: Decision;
+  /** The approver whose vote settled it. */
+  decidedBy: string;
+  decidedAt: string;
+  comment: string;
+  /** Every vote, oldest first. */
+  approvals: Array<{ approver: string; decision: Decision; decidedAt: string; comment: string }>;
+  requestRef: string;
+  inputDigest: string;
+  verifiedBy?: string;
+}
+
+/** The settling vote's outcome, recorded before SendTaskSuccess so every retry sends the same thing. */
+export interface Settlement {
+  output: ApprovalOutput;
+  settledAt: string;
+  /** Whoever holds an unexpired lease is delivering; after it, the next request that touches the item may. */
+  leaseUntil: string;
+  /** Why the last delivery attempt did not confirm, for the page and the audit. */
+  lastFailure?: string;
+}
+
+/** One approval request, exactly as stored in DynamoDB (key `id` = requestRef). */
 export interface ApprovalRequest {
   id: string;
-  /** Secret. Never leaves the table except in the SendTaskSuccess call. */
+  /** Secret-ish: readable by anyone who can read the execution history, so it opens nothing by itself. */
   taskToken: string;
   executionArn: string;
   executionName: string;
   stateMachineName: string;
   title: string;
   description?: string;
-  /** Pretty-printed, truncated details of what is asked. */
+  /** Pretty-printed, truncated: every input field not shown above. */
   details?: string;
-  /** ISO 8601 timestamps. */
+  requestedBy?: string;
+  /** `sha256:<hex>` of the canonical JSON of the whole input the approvers are shown. */
+  inputDigest: string;
+  /** Who is asked to vote, lower case. */
+  approvers: string[];
+  requiredApprovals: number;
+  /** May `requestedBy` vote on their own request (the stack's setting when it was asked). */
+  allowSelfApproval: boolean;
   createdAt: string;
   expiresAt: string;
   status: RequestStatus;
+  /** Optimistic lock: every write is conditioned on the version it read. */
+  version: number;
+  votes: Vote[];
+  /** Addresses whose email went out (approvers, and `requester:<address>` for the requester's notice). */
+  notified: string[];
+  settlement?: Settlement;
+  /** When the workflow's receipt of the settlement was confirmed. */
+  deliveredAt?: string;
+  /** Why the request ended without the workflow receiving its settlement. */
+  closedReason?: string;
   /** DynamoDB TTL, epoch seconds: expiresAt plus the audit retention. */
   ttl: number;
-  notifiedAt?: string;
-  decision?: Decision;
-  decidedAt?: string;
-  comment?: string;
-  sourceIp?: string;
-  userAgent?: string;
-  /** Why a request was closed without a decision reaching the workflow. */
-  closedReason?: string;
 }
 
-/** The fields a page or a JSON answer may show: everything but the token. */
+/** The item that maps one approver's link to the request; its key is a one-way hash of the link id. */
+export interface ApprovalLink {
+  id: string;
+  requestRef: string;
+  approver: string;
+  ttl: number;
+}
+
+/** The fields a page or a JSON answer may show: everything but the token and the network details of votes. */
 export type PublicApprovalRequest = Omit<ApprovalRequest, "taskToken" | "ttl">;
 
 export function toPublicView(request: ApprovalRequest): PublicApprovalRequest {
@@ -43,41 +104,33 @@ export function toPublicView(request: ApprovalRequest): PublicApprovalRequest {
 }
 
 /**
- * 24 bytes = 192 bits, 32 URL-safe characters: unguessable, and short enough
- * that a link stays well under 100 characters in any mail client.
+ * Link ids: 24 bytes = 192 bits, 32 URL-safe characters. They are MACs computed inside KMS
+ * (see links.ts), so no one without `kms:GenerateMac` on this stack's key can compute one.
  */
-const REQUEST_ID_BYTES = 24;
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+export const LINK_ID_BYTES = 24;
+export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+
+export function isLinkId(value: unknown): value is string {
+  return typeof value === "string" && LINK_ID_PATTERN.test(value);
+}
+
+/** The table key of a link: only this one-way hash is stored, never the link id. */
+export function linkKey(linkId: string): string {
+  return `link#${createHash("sha256").update(linkId, "utf8").digest("base64url")}`;
+}
 
 /**
- * The id is a hash of the task token, so a retried invocation for the same
- * task lands on the same item (and the same link) instead of a second one.
- * SHA-256 is one-way: the id reveals nothing about the token.
+ * A non-secret name for a request, derived from its execution: the table key, the log field and
+ * `requestRef` in the output. It opens nothing: links are MACs, not derivable from it.
  */
-export function requestIdForTaskToken(taskToken: string): string {
-  return createHash("sha256").update(taskToken, "utf8").digest().subarray(0, REQUEST_ID_BYTES).toString("base64url");
+export function requestRefFor(executionArn: string): string {
+  return "req-" + createHash("sha256").update(`human-approval request\n${executionArn}`, "utf8").digest("base64url").slice(0, 20);
 }
+export const REQUEST_REF_PATTERN = /^req-[A-Za-z0-9_-]{20}$/;
 
-/**
- * Logs name a request by the first 8 of its 32 id characters: enough to find it
- * in the table, too little to rebuild the link, which is a bearer capability.
- */
-export function requestRef(id: string): string {
-  return id.slice(0, 8);
-}
-
-export function isRequestId(value: unknown): value is string {
-  return typeof value === "string" && REQUEST_ID_PATTERN.test(value);
-}
-
-/** The output handed to the waiting task; the state machine reads `$.approval.decision`. */
-export interface ApprovalOutput {
-  decision: Decision;
-  comment: string;
-  decidedAt: string;
-  requestId: string;
-}
-
-/** The table's key and TTL attribute: the component and the local mode create the table from these. */
+/** The table's key and TTL attribute, and the status index: the component and the local mode create the table from these. */
 export const APPROVALS_TABLE_KEY = "id";
 export const APPROVALS_TABLE_TTL_ATTRIBUTE = "ttl";
+export const STATUS_INDEX = { name: "status-createdAt", hashKey: "status", rangeKey: "createdAt" } as const;
+/** What the status index carries: enough to list and audit, never the task token. */
+export const STATUS_INDEX_ATTRIBUTES = ["title", "requestedBy", "approvers", "requiredApprovals", "votes", "expiresAt", "executionArn", "executionName", "stateMachineName", "settlement", "deliveredAt", "closedReason", "inputDigest"];

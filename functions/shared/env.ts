@@ -39,3 +39,16 @@ export function requireHttpsUrlEnv(env: Environment, name: string, meaning: stri
   }
   return raw.replace(/\/+$/, "");
 }
+
+const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+
+/** A comma-separated list of email addresses, returned in lower case. */
+export function requireEmailListEnv(env: Environment, name: string, meaning: string): string[] {
+  const raw = requireEnv(env, name, meaning);
+  const addresses = raw.split(",").map((item) => item.trim().toLowerCase()).filter(Boolean);
+  const bad = addresses.find((address) => !EMAIL.test(address));
+  if (addresses.length === 0 || bad !== undefined) {
+    throw new ConfigurationError(`Environment variable ${name} is "${raw}": it must be ${meaning} (bad entry: ${bad ?? "none given"}).`);
+  }
+  return addresses;
+}

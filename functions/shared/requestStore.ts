@@ -1,36 +1,30 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { ApprovalRequest, Decision } from "./approvalRequest";
-
-/** What the decision records when a person claims a pending request. */
-export interface DecisionRecord {
-  decision: Decision;
-  decidedAt: string;
-  comment: string;
-  sourceIp?: string;
-  userAgent?: string;
-}
-
-export type ClaimResult = { claimed: true } | { claimed: false; current: ApprovalRequest | undefined };
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type RequestStatus } from "./approvalRequest";
 
 /**
- * The table of approval requests. Every state change is a conditional write,
- * so two clicks, two containers or a retry can never both win.
+ * The table of approval requests and links. Every change to a request is conditioned on the version
+ * it read, so two votes, two containers or a retry can never both win: the loser reads again.
  */
 export interface RequestStore {
   /** Stores a new request; if one with the same id exists, returns it unchanged. */
   createIfAbsent(request: ApprovalRequest): Promise<{ created: true } | { created: false; existing: ApprovalRequest }>;
-  markNotified(id: string, notifiedAt: string): Promise<void>;
-  get(id: string): Promise<ApprovalRequest | undefined>;
-  /** PENDING and not expired at `now` -> APPROVED/REJECTED, atomically. */
-  claim(id: string, record: DecisionRecord, now: Date): Promise<ClaimResult>;
-  /** Undoes our own claim (matched by decidedAt) after a transient failure, so the person can retry. */
-  releaseClaim(id: string, decidedAt: string): Promise<void>;
-  /** Marks a request that can no longer be decided; `onlyIf` names the status it must still have. */
-  close(id: string, status: "EXPIRED" | "CLOSED", reason: string, onlyIf: { status: ApprovalRequest["status"]; decidedAt?: string }): Promise<void>;
+  /** Stores the link item (idempotent: the same link always hashes to the same key). */
+  putLink(link: ApprovalLink): Promise<void>;
+  /** Looks a link up by the link id the person presented; only its hash is ever stored. */
+  findLink(linkId: string): Promise<ApprovalLink | undefined>;
+  get(requestRef: string): Promise<ApprovalRequest | undefined>;
+  /** Replaces the request if it still has `expectedVersion`; false when someone else wrote first. */
+  save(request: ApprovalRequest, expectedVersion: number): Promise<boolean>;
+  /** Records that `address` was emailed (so a retry does not email again). */
+  markNotified(requestRef: string, address: string): Promise<void>;
+  /** A retried task attempt has a new token; the old one can no longer be answered. */
+  replaceTaskToken(requestRef: string, taskToken: string): Promise<void>;
+  /** Requests with a status, newest first, from the status index (no scan). */
+  listByStatus(status: RequestStatus, limit: number): Promise<ApprovalRequest[]>;
 }
 
-function isConditionFailure(error: unknown): boolean {
+export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === "ConditionalCheckFailedException";
 }
 
@@ -43,9 +37,7 @@ export class DynamoDbRequestStore implements RequestStore {
 
   async createIfAbsent(request: ApprovalRequest) {
     try {
-      await this.documents.send(
-        new PutCommand({ TableName: this.tableName, Item: request, ConditionExpression: "attribute_not_exists(id)" }),
-      );
+      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: request, ConditionExpression: "attribute_not_exists(id)" }));
       return { created: true as const };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -55,88 +47,81 @@ export class DynamoDbRequestStore implements RequestStore {
     }
   }
 
-  async markNotified(id: string, notifiedAt: string) {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: "SET notifiedAt = :notifiedAt",
-        ConditionExpression: "attribute_exists(id)",
-        ExpressionAttributeValues: { ":notifiedAt": notifiedAt },
-      }),
-    );
+  async putLink(link: ApprovalLink) {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: link }));
   }
 
-  async get(id: string) {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
-    return result.Item as ApprovalRequest | undefined;
+  async findLink(linkId: string) {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: linkKey(linkId) }, ConsistentRead: true }));
+    return result.Item as ApprovalLink | undefined;
   }
 
-  async claim(id: string, record: DecisionRecord, now: Date): Promise<ClaimResult> {
-    const values: Record<string, unknown> = {
-      ":pending": "PENDING",
-      ":now": now.toISOString(),
-      ":status": record.decision === "approved" ? "APPROVED" : "REJECTED",
-      ":decision": record.decision,
-      ":decidedAt": record.decidedAt,
-      ":comment": record.comment,
-    };
-    const sets = ["#status = :status", "decision = :decision", "decidedAt = :decidedAt", "#comment = :comment"];
-    if (record.sourceIp) (values[":sourceIp"] = record.sourceIp), sets.push("sourceIp = :sourceIp");
-    if (record.userAgent) (values[":userAgent"] = record.userAgent), sets.push("userAgent = :userAgent");
+  async get(requestRef: string) {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: requestRef }, ConsistentRead: true }));
+    const item = result.Item as ApprovalRequest | undefined;
+    return item && typeof item.version === "number" ? item : undefined;
+  }
+
+  async save(request: ApprovalRequest, expectedVersion: number) {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: request,
+          ConditionExpression: "#version = :expected",
+          ExpressionAttributeNames: { "#version": "version" },
+          ExpressionAttributeValues: { ":expected": expectedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async markNotified(requestRef: string, address: string) {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { id },
-          UpdateExpression: `SET ${sets.join(", ")}`,
-          ConditionExpression: "#status = :pending AND expiresAt > :now",
-          ExpressionAttributeNames: { "#status": "status", "#comment": "comment" },
-          ExpressionAttributeValues: values,
+          Key: { id: requestRef },
+          UpdateExpression: "SET notified = list_append(notified, :address), #version = #version + :one",
+          ConditionExpression: "attribute_exists(id) AND NOT contains(notified, :name)",
+          ExpressionAttributeNames: { "#version": "version" },
+          ExpressionAttributeValues: { ":address": [address], ":name": address, ":one": 1 },
         }),
       );
-      return { claimed: true };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return { claimed: false, current: await this.get(id) };
+      if (!isConditionFailure(error)) throw error; // already marked: nothing to do
     }
   }
 
-  async releaseClaim(id: string, decidedAt: string) {
-    await this.ignoringConditionFailure(
+  async replaceTaskToken(requestRef: string, taskToken: string) {
+    await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: "SET #status = :pending REMOVE decision, decidedAt, #comment, sourceIp, userAgent",
-        ConditionExpression: "decidedAt = :decidedAt",
-        ExpressionAttributeNames: { "#status": "status", "#comment": "comment" },
-        ExpressionAttributeValues: { ":pending": "PENDING", ":decidedAt": decidedAt },
+        Key: { id: requestRef },
+        UpdateExpression: "SET taskToken = :token, #version = #version + :one",
+        ConditionExpression: "attribute_exists(id)",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":token": taskToken, ":one": 1 },
       }),
     );
   }
 
-  async close(id: string, status: "EXPIRED" | "CLOSED", reason: string, onlyIf: { status: ApprovalRequest["status"]; decidedAt?: string }) {
-    const values: Record<string, unknown> = { ":status": status, ":reason": reason, ":expected": onlyIf.status };
-    let condition = "#status = :expected";
-    if (onlyIf.decidedAt) (values[":decidedAt"] = onlyIf.decidedAt), (condition += " AND decidedAt = :decidedAt");
-    await this.ignoringConditionFailure(
-      new UpdateCommand({
+  async listByStatus(status: RequestStatus, limit: number) {
+    const result = await this.documents.send(
+      new QueryCommand({
         TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: "SET #status = :status, closedReason = :reason",
-        ConditionExpression: condition,
+        IndexName: STATUS_INDEX.name,
+        KeyConditionExpression: "#status = :status",
         ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: values,
+        ExpressionAttributeValues: { ":status": status },
+        ScanIndexForward: false,
+        Limit: limit,
       }),
     );
-  }
-
-  /** Someone else changed the item first: their write stands, ours is moot. */
-  private async ignoringConditionFailure(command: UpdateCommand) {
-    try {
-      await this.documents.send(command);
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    return (result.Items ?? []) as ApprovalRequest[];
   }
 }

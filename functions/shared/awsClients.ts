@@ -1,0 +1,32 @@
+/**
+ * Limits for every AWS SDK client the functions create. By default the SDK has no request timeout at
+ * all: a stalled connection would hold a claim until the function itself times out. These budgets
+ * keep the worst case of a whole invocation (a few DynamoDB calls, SendTaskSuccess, a history check)
+ * inside the function's timeout, so the code that follows a failed call always gets to run.
+ */
+export interface CallBudget {
+  /** Milliseconds to open a connection. */
+  connectionTimeout: number;
+  /** Milliseconds for a response once the request is sent; the call fails (it does not just warn). */
+  requestTimeout: number;
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+}
+
+export const DYNAMODB_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 1_200, maxAttempts: 2 };
+export const STEP_FUNCTIONS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 2 };
+export const SNS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 3 };
+export const KMS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 3 };
+
+/** The decision function's timeout, in seconds: API Gateway REST waits at most 29 s. */
+export const DECISION_TIMEOUT_SECONDS = 20;
+/** The request-approval function's timeout, in seconds: one KMS and one SNS call per approver. */
+export const REQUEST_APPROVAL_TIMEOUT_SECONDS = 60;
+
+/** Client settings for a budget: explicit timeouts that throw, and a bounded number of attempts. */
+export function clientSettings(budget: CallBudget) {
+  return {
+    maxAttempts: budget.maxAttempts,
+    requestHandler: { connectionTimeout: budget.connectionTimeout, requestTimeout: budget.requestTimeout, throwOnRequestTimeout: true },
+  };
+}
