@@ -5,11 +5,13 @@
  */
 // The component's pure IAM module (no imports of its own), so the pack and the stack share one list.
 import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS } from "../components/policies";
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
 /** Actions AWS offers no resource-level permissions for: the only ones allowed on Resource "*". */
 export const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set(["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat", ...LOG_DELIVERY_ACTIONS]);
 export const CURRENT_NODE_RUNTIMES = new Set(["nodejs22.x", "nodejs24.x"]);
+/** A table tagged with this key and the value "true" may go without deletion protection (config `tableDeletionProtection: false`). */
+export const THROWAWAY_TABLE_TAG = "human-approval:throwaway";
 
 type Resource = Pick<ResourceValidationArgs, "type" | "props">;
 type Rule = (resource: Resource, report: ReportViolation) => void;
@@ -27,26 +29,164 @@ function resourcePolicy(name: string, description: string, type: string | string
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
-function policyDocument(props: Record<string, unknown>, key: string): { Statement?: unknown } | undefined {
-  const raw = props[key];
-  if (raw === undefined) return undefined; // unknown during preview: checked again at update
-  return typeof raw === "string" ? JSON.parse(raw) : (raw as { Statement?: unknown });
+/**
+ * Reads a value that may be unknown during preview. The policy engine throws its UnknownValueError
+ * when a rule touches an unknown value, which would abandon a whole stack policy; here it reads as
+ * undefined, like a value the tests leave out, so one unknown ARN skips only what depends on it.
+ */
+function known<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as object | undefined)?.constructor?.name === "UnknownValueError") return undefined;
+    throw error;
+  }
 }
+
+/** An IAM or resource-policy statement, as far as these rules read it. */
+interface Statement {
+  Sid?: string;
+  Effect?: string;
+  Principal?: unknown;
+  NotPrincipal?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface PolicyDocument {
+  Statement?: unknown;
+}
+
+/** A policy document given as JSON text or as an object; undefined when absent or empty (unknown during preview: checked again at update). */
+function parseDocument(raw: unknown): PolicyDocument | undefined {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  return typeof raw === "string" ? JSON.parse(raw) : (raw as PolicyDocument);
+}
+
+const statementsOf = (document: PolicyDocument | undefined) => asList(document?.Statement) as Statement[];
+const isAllow = (statement: Statement) => statement.Effect !== "Deny";
+const sidOf = (statement: Statement) => (statement.Sid ? ` "${statement.Sid}"` : "");
+
+/** IAM resources whose `policy` is one permissions document. */
+const IAM_POLICY_TYPES = ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"];
+const ROLE_TYPE = "aws:iam/role:Role";
+
+/**
+ * The permissions documents a resource carries: its `policy`, or each of a role's inline policies
+ * (`inlinePolicies[].policy`). `where` ends the messages, so a role's report names the inline policy.
+ */
+function permissionDocuments(type: string, props: Record<string, unknown>): Array<{ where: string; statements: Statement[] }> {
+  if (type !== ROLE_TYPE) {
+    const document = parseDocument(props.policy);
+    return document ? [{ where: "", statements: statementsOf(document) }] : [];
+  }
+  return asList(props.inlinePolicies).flatMap((inline, index) => {
+    const { name, policy } = (inline ?? {}) as { name?: string; policy?: unknown };
+    const document = parseDocument(policy);
+    return document ? [{ where: ` (inline policy "${name ?? index}")`, statements: statementsOf(document) }] : [];
+  });
+}
+
+/** Does an IAM action pattern (wildcards `*` and `?`) cover this action? Action names are case-insensitive. */
+function actionMatches(pattern: string, action: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, "i").test(action);
+}
+
+/** Which of `actions` a statement applies to: those its Action patterns match, or those its NotAction leaves out. */
+function coveredActions(statement: Statement, actions: string[]): string[] {
+  if (statement.NotAction !== undefined) {
+    const excluded = asList(statement.NotAction).map(String);
+    return actions.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
+  }
+  const patterns = asList(statement.Action).map(String);
+  return actions.filter((action) => patterns.some((pattern) => actionMatches(pattern, action)));
+}
+
+/** A resource-policy statement that applies to every principal: `"*"`, `{ AWS: "*" }` (alone or in a list), or a NotPrincipal. */
+function appliesToEveryone(statement: Statement): boolean {
+  if (statement.NotPrincipal !== undefined || statement.Principal === "*") return true;
+  const principal = statement.Principal;
+  return typeof principal === "object" && principal !== null && Object.values(principal).some((value) => asList(value).map(String).includes("*"));
+}
+
+/**
+ * The condition keys (lower case) a statement tests with real values (not "*") under operators of one kind:
+ * "narrowing", positive string/ARN operators without IfExists (an Allow that holds only for matching callers);
+ * "excluding", negated ones (a Deny that holds for everyone who does not match).
+ * Set operators (ForAnyValue:, ForAllValues:) and Null count as neither.
+ */
+function conditionKeys(statement: Statement, kind: "narrowing" | "excluding"): string[] {
+  const operators = kind === "narrowing"
+    ? /^(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)$/
+    : /^(StringNotEquals|StringNotEqualsIgnoreCase|StringNotLike|ArnNotEquals|ArnNotLike)(IfExists)?$/;
+  return Object.entries(statement.Condition ?? {}).flatMap(([operator, tests]) =>
+    operators.test(operator)
+      ? Object.entries(tests ?? {})
+          .filter(([, values]) => asList(values).length > 0 && !asList(values).map(String).includes("*"))
+          .map(([key]) => key.toLowerCase())
+      : [],
+  );
+}
+const conditionedOn = (statement: Statement, kind: "narrowing" | "excluding", keys: string[]) =>
+  conditionKeys(statement, kind).some((key) => keys.includes(key));
 
 export const noWildcardActions = resourcePolicy(
   "no-iam-wildcard-actions",
-  "IAM policies name every action, and use Resource \"*\" only for actions without resource-level permissions (SendTask*, log delivery).",
-  ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"],
-  ({ props }, report) => {
-    const document = policyDocument(props, "policy");
-    for (const statement of asList(document?.Statement) as Array<{ Effect?: string; Action?: unknown; Resource?: unknown }>) {
-      if (statement.Effect === "Deny") continue;
-      const actions = asList(statement.Action).map(String);
-      for (const action of actions.filter((action) => action.includes("*"))) report(`The action "${action}" is a wildcard: name each action.`);
-      if (asList(statement.Resource).includes("*")) {
-        for (const action of actions.filter((action) => !ACTIONS_ALLOWED_ON_ANY_RESOURCE.has(action))) {
-          report(`The action "${action}" is allowed on Resource "*": scope it to this stack's resources.`);
+  "IAM policies, role inline policies included, name every action, and use Resource \"*\" only for actions without resource-level permissions (SendTask*, log delivery).",
+  [...IAM_POLICY_TYPES, ROLE_TYPE],
+  ({ type, props }, report) => {
+    for (const { where, statements } of permissionDocuments(type, props)) {
+      for (const statement of statements.filter(isAllow)) {
+        const actions = asList(statement.Action).map(String);
+        for (const action of actions.filter((action) => action.includes("*"))) report(`The action "${action}" is a wildcard: name each action.${where}`);
+        if (asList(statement.Resource).includes("*")) {
+          for (const action of actions.filter((action) => !ACTIONS_ALLOWED_ON_ANY_RESOURCE.has(action))) {
+            report(`The action "${action}" is allowed on Resource "*": scope it to this stack's resources.${where}`);
+          }
         }
+      }
+    }
+  },
+);
+
+/** NotAction / NotResource in an Allow grant everything not listed, including actions and resources AWS adds later. */
+export const noAllowNotActionOrNotResource = resourcePolicy(
+  "no-iam-allow-not-action",
+  "IAM Allow statements, role inline policies included, list what they allow: no NotAction, no NotResource.",
+  [...IAM_POLICY_TYPES, ROLE_TYPE],
+  ({ type, props }, report) => {
+    for (const { where, statements } of permissionDocuments(type, props)) {
+      for (const statement of statements.filter(isAllow)) {
+        if (statement.NotAction !== undefined) report(`The Allow statement${sidOf(statement)} uses NotAction, which allows every other action: list the allowed actions.${where}`);
+        if (statement.NotResource !== undefined) report(`The Allow statement${sidOf(statement)} uses NotResource, which allows every other resource: list the resources.${where}`);
+      }
+    }
+  },
+);
+
+/** AWS managed policies (AdministratorAccess among them) are broad, and AWS changes them under our feet. */
+const AWS_MANAGED_POLICY_ARN = /^arn:[^:]+:iam::aws:policy\//;
+/** Where each attaching resource holds the policy ARN(s) it attaches. */
+const ATTACHED_POLICY_ARNS: Record<string, string> = {
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+  "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+  "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+  "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+  "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+  [ROLE_TYPE]: "managedPolicyArns",
+};
+
+export const noAwsManagedPolicies = resourcePolicy(
+  "no-aws-managed-policies",
+  "Nothing attaches AdministratorAccess or any other AWS managed policy: this stack writes every permission itself.",
+  Object.keys(ATTACHED_POLICY_ARNS),
+  ({ type, props }, report) => {
+    for (const arn of asList(props[ATTACHED_POLICY_ARNS[type]]).map(String)) {
+      if (AWS_MANAGED_POLICY_ARN.test(arn) || /\/AdministratorAccess$/.test(arn)) {
+        report(`The policy "${arn}" is attached: this stack grants nothing through managed policies, only through its own least-privilege policies.`);
       }
     }
   },
@@ -81,6 +221,117 @@ export const currentLambdaRuntimes = resourcePolicy(
   },
 );
 
+/**
+ * Principal "*" only where a public Function URL needs it: InvokeFunctionUrl for a URL with auth NONE
+ * (which the public-function-url rule keeps on the decision function), and InvokeFunction only through
+ * that URL. A service principal without a source would let any account's API (or bucket, rule, …)
+ * invoke the function: API Gateway must name this stack's API in sourceArn.
+ */
+export const noPublicLambdaInvoke = resourcePolicy(
+  "no-public-lambda-invoke",
+  "Lambda permissions give principal \"*\" only the public Function URL's two permissions, and AWS services (API Gateway) name their source.",
+  "aws:lambda/permission:Permission",
+  ({ props }, report) => {
+    const action = String(props.action ?? "");
+    const principal = String(props.principal ?? "");
+    if (principal === "*") {
+      if (/^lambda:InvokeFunction$/i.test(action)) {
+        if (props.invokedViaFunctionUrl !== true) report("Anyone may invoke the function directly (principal \"*\" on lambda:InvokeFunction): set invokedViaFunctionUrl to true so it holds only through the Function URL.");
+      } else if (/^lambda:InvokeFunctionUrl$/i.test(action)) {
+        if (props.functionUrlAuthType !== "NONE") {
+          report(`Principal "*" on lambda:InvokeFunctionUrl with functionUrlAuthType ${props.functionUrlAuthType === undefined ? "unset" : `"${props.functionUrlAuthType}"`} lets principals of every AWS account call the URL: only the public (NONE) URL of the decision function takes principal "*".`);
+        }
+      } else {
+        report(`Principal "*" may perform "${action}" on the function: name the principal.`);
+      }
+    } else if (/^apigateway\.amazonaws\.com$/i.test(principal)) {
+      if (!props.sourceArn) report("API Gateway may invoke the function from any API in any account: set sourceArn to this stack's API (its execution ARN and route).");
+    } else if (/\.amazonaws\.com(\.cn)?$/i.test(principal)) {
+      if (!props.sourceArn && !props.sourceAccount) report(`The service "${principal}" may invoke the function on behalf of any account: set sourceArn (or at least sourceAccount).`);
+    }
+  },
+);
+
+/** Topic actions that must never be open to every principal: reading the links (subscribe, receive, list) or sending look-alike emails (publish). */
+const SNS_GUARDED_ACTIONS = ["sns:Subscribe", "sns:Receive", "sns:ListSubscriptionsByTopic", "sns:Publish"];
+
+/**
+ * What makes an SNS topic policy too open (see `topicPolicy()` in components/policies.ts for the good one):
+ * an Allow of a guarded action to every principal not narrowed to aws:PrincipalArn / aws:SourceArn (AWS's
+ * default policy allows them to every principal of the account, narrowed by AWS:SourceOwner only), or a
+ * missing Deny: of sns:Publish by principals outside a list (aws:PrincipalArn), or of sns:Subscribe
+ * other than by email to an approver's address (sns:Protocol / sns:Endpoint).
+ */
+function topicPolicyProblems(document: PolicyDocument): string[] {
+  const statements = statementsOf(document);
+  const problems: string[] = [];
+  for (const statement of statements.filter((statement) => isAllow(statement) && appliesToEveryone(statement))) {
+    const open = coveredActions(statement, SNS_GUARDED_ACTIONS);
+    if (open.length > 0 && !conditionedOn(statement, "narrowing", ["aws:principalarn", "aws:sourcearn"])) {
+      problems.push(`its Allow statement${sidOf(statement)} gives every principal ${open.join(", ")}: name the principals, or narrow it with a condition on aws:PrincipalArn or aws:SourceArn`);
+    }
+  }
+  const denies = (action: string, keys: string[]) =>
+    statements.some((statement) => statement.Effect === "Deny" && appliesToEveryone(statement) && coveredActions(statement, [action]).length > 0 && conditionedOn(statement, "excluding", keys));
+  if (!denies("sns:Publish", ["aws:principalarn"])) {
+    problems.push("it has no Deny of sns:Publish for every principal outside a list (a negated condition on aws:PrincipalArn): anyone whose own policies allow it could send look-alike approval emails");
+  }
+  if (!denies("sns:Subscribe", ["sns:protocol", "sns:endpoint"])) {
+    problems.push("it has no Deny of sns:Subscribe for other protocols or addresses (a negated condition on sns:Protocol or sns:Endpoint): anyone in the account could subscribe their own address and receive every link");
+  }
+  return problems;
+}
+
+/**
+ * Every topic is covered by an `aws.sns.TopicPolicy` (without one, AWS's default policy lets every
+ * principal of the account subscribe and publish), and every topic policy is restrictive. Reported on
+ * the topic's URN. A stack policy, because it matches topics and policies by ARN; ARNs unknown during
+ * preview skip the match, which runs again at update.
+ */
+export const topicsCoveredByRestrictivePolicy: StackValidationPolicy = {
+  name: "sns-topics-covered-by-restrictive-policy",
+  description: "Every SNS topic has a TopicPolicy that opens nothing to every principal and denies publishing by others and subscribing other addresses.",
+  enforcementLevel: "mandatory",
+  validateStack: (args: Pick<StackValidationArgs, "resources">, report) => {
+    const topics = args.resources.filter((resource) => resource.type === "aws:sns/topic:Topic");
+    const topicPolicies = args.resources.filter((resource) => resource.type === "aws:sns/topicPolicy:TopicPolicy");
+    const arnOf = (resource: Pick<PolicyResource, "props">) => known(() => resource.props.arn as string | undefined);
+    const coveredArns = topicPolicies.map(arnOf);
+    for (const topic of topics) {
+      const arn = arnOf(topic);
+      // An unknown ARN, the topic's or a policy's, could be the match: decided at update.
+      if (arn === undefined || coveredArns.includes(undefined)) continue;
+      if (!coveredArns.includes(arn)) {
+        report(`The topic "${arn}" has no aws.sns.TopicPolicy: AWS's default policy lets every principal of the account subscribe their own address and publish. Declare one built by topicPolicy().`, topic.urn);
+      }
+    }
+    topicPolicies.forEach((topicPolicy, index) => {
+      const document = parseDocument(known(() => topicPolicy.props.policy));
+      if (document === undefined) return;
+      const topic = topics.find((candidate) => coveredArns[index] !== undefined && arnOf(candidate) === coveredArns[index]);
+      for (const problem of topicPolicyProblems(document)) {
+        report(`The policy of topic "${coveredArns[index] ?? "(unknown)"}" is too open: ${problem}.`, topic?.urn ?? topicPolicy.urn);
+      }
+    });
+  },
+};
+
+/**
+ * A topic's own `policy` input, when set, obeys the same restrictions. A resource policy on purpose:
+ * a stack policy sees the topic's outputs, where `policy` is whatever AWS returned at creation (its
+ * permissive default, until a refresh), even when the program never set it.
+ */
+export const topicInlinePolicyRestrictive = resourcePolicy(
+  "sns-topic-inline-policy-restrictive",
+  "An SNS topic's own policy, when set, opens nothing to every principal and denies publishing by others and subscribing other addresses.",
+  "aws:sns/topic:Topic",
+  ({ props }, report) => {
+    const document = parseDocument(props.policy);
+    if (document === undefined) return;
+    for (const problem of topicPolicyProblems(document)) report(`The topic's own policy is too open: ${problem}.`);
+  },
+);
+
 export const tableTtlAndRecovery = resourcePolicy(
   "dynamodb-ttl-and-pitr",
   "DynamoDB tables expire old items (TTL) and keep point-in-time recovery on.",
@@ -89,6 +340,18 @@ export const tableTtlAndRecovery = resourcePolicy(
     const ttl = props.ttl as { enabled?: boolean; attributeName?: string } | undefined;
     if (!ttl?.enabled || !ttl.attributeName) report("TTL is off: enable ttl with an attribute name.");
     if ((props.pointInTimeRecovery as { enabled?: boolean } | undefined)?.enabled !== true) report("Point-in-time recovery is off: enable pointInTimeRecovery.");
+  },
+);
+
+/** The table is the audit trail: a mistaken delete must not take it. Stacks that opt out say so on the table itself. */
+export const tableDeletionProtection = resourcePolicy(
+  "dynamodb-deletion-protection",
+  `DynamoDB tables have deletion protection on, unless tagged ${THROWAWAY_TABLE_TAG}=true (stack config tableDeletionProtection: false).`,
+  "aws:dynamodb/table:Table",
+  ({ props }, report) => {
+    if (props.deletionProtectionEnabled === true) return;
+    if ((props.tags as Record<string, unknown> | undefined)?.[THROWAWAY_TABLE_TAG] === "true") return;
+    report(`Deletion protection is off: set deletionProtectionEnabled to true, or tag the table ${THROWAWAY_TABLE_TAG}=true if it may be deleted with the stack.`);
   },
 );
 
@@ -111,9 +374,15 @@ export const publicUrlOnlyOnDecisionFunction: StackValidationPolicy = {
 
 export const HUMAN_APPROVAL_POLICIES: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   noWildcardActions,
+  noAllowNotActionOrNotResource,
+  noAwsManagedPolicies,
   logRetentionSet,
   noApiGatewayDataTracing,
   currentLambdaRuntimes,
+  noPublicLambdaInvoke,
+  topicsCoveredByRestrictivePolicy,
+  topicInlinePolicyRestrictive,
   tableTtlAndRecovery,
+  tableDeletionProtection,
   publicUrlOnlyOnDecisionFunction,
 ];

@@ -1,15 +1,22 @@
 import { strict as assert } from "node:assert";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { HumanApprovalWorkflow } from "../../components/humanApprovalWorkflow";
+import { topicPolicy } from "../../components/policies";
 import type { Transport } from "../../functions/decision/httpEvent";
 import {
   currentLambdaRuntimes,
   HUMAN_APPROVAL_POLICIES,
   logRetentionSet,
+  noAllowNotActionOrNotResource,
   noApiGatewayDataTracing,
+  noAwsManagedPolicies,
+  noPublicLambdaInvoke,
   noWildcardActions,
   publicUrlOnlyOnDecisionFunction,
+  tableDeletionProtection,
   tableTtlAndRecovery,
+  topicInlinePolicyRestrictive,
+  topicsCoveredByRestrictivePolicy,
 } from "../../policy/rules";
 import { declaredUnder, settled, useMocks, valueOf } from "../support/pulumiMocks";
 
@@ -25,13 +32,22 @@ async function violations(policy: ResourceValidationPolicy, type: string, props:
   return found;
 }
 
-async function stackViolations(policy: StackValidationPolicy, resources: Array<Pick<PolicyResource, "type" | "props" | "urn">>): Promise<string[]> {
-  const found: string[] = [];
-  await policy.validateStack({ resources: resources as PolicyResource[] } as never, (message: string) => found.push(message));
+/** Runs one stack policy; returns what it reported, each with the URN it was reported on. */
+async function stackReports(policy: StackValidationPolicy, resources: Array<Pick<PolicyResource, "type" | "props" | "urn">>): Promise<Array<{ message: string; urn?: string }>> {
+  const found: Array<{ message: string; urn?: string }> = [];
+  await policy.validateStack({ resources: resources as PolicyResource[] } as never, (message: string, urn?: string) => found.push({ message, urn }));
   return found;
 }
 
+async function stackViolations(policy: StackValidationPolicy, resources: Array<Pick<PolicyResource, "type" | "props" | "urn">>): Promise<string[]> {
+  return (await stackReports(policy, resources)).map(({ message }) => message);
+}
+
 const rolePolicy = (statement: Record<string, unknown>) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", ...statement }] }) });
+const statement = (fields: Record<string, unknown>) => ({ Effect: "Allow", ...fields });
+const document = (...statements: Array<Record<string, unknown>>) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
+/** An aws.iam.Role with one inline policy named "inline". */
+const roleWithInline = (...statements: Array<Record<string, unknown>>) => ({ assumeRolePolicy: "{}", inlinePolicies: [{ name: "inline", policy: document(...statements).policy }] });
 
 describe("policy pack rules", () => {
   describe("no-iam-wildcard-actions", () => {
@@ -46,6 +62,53 @@ describe("policy pack rules", () => {
     });
     it("ignores other resource types", async () => {
       assert.deepEqual(await violations(noWildcardActions, "aws:s3/bucket:Bucket", { policy: "not json" }), []);
+    });
+    it("reads a role's inline policies too: named actions pass, \"*\" and \"*:*\" fail", async () => {
+      assert.deepEqual(await violations(noWildcardActions, "aws:iam/role:Role", roleWithInline(statement({ Action: ["sns:Publish"], Resource: "arn:aws:sns:eu-west-1:1:t" }))), []);
+      assert.deepEqual(await violations(noWildcardActions, "aws:iam/role:Role", { assumeRolePolicy: "{}" }), []);
+      const anything = await violations(noWildcardActions, "aws:iam/role:Role", roleWithInline(statement({ Action: "*", Resource: "arn:aws:sns:eu-west-1:1:t" })));
+      assert.deepEqual(anything, ['The action "*" is a wildcard: name each action. (inline policy "inline")']);
+      assert.match((await violations(noWildcardActions, "aws:iam/role:Role", roleWithInline(statement({ Action: "*:*", Resource: "*" }))))[0], /"\*:\*" is a wildcard.*inline policy "inline"/);
+    });
+    it("fails a wildcard in an aws.iam.Policy", async () => {
+      assert.equal((await violations(noWildcardActions, "aws:iam/policy:Policy", rolePolicy({ Action: "*", Resource: "arn:aws:sns:eu-west-1:1:t" }))).length, 1);
+    });
+  });
+
+  describe("no-iam-allow-not-action", () => {
+    const named = statement({ Action: ["dynamodb:GetItem"], Resource: "arn:aws:dynamodb:eu-west-1:1:table/t" });
+    const notAction = statement({ NotAction: ["iam:*"], Resource: "arn:aws:dynamodb:eu-west-1:1:table/t" });
+    const notResource = statement({ Action: ["dynamodb:GetItem"], NotResource: "arn:aws:dynamodb:eu-west-1:1:table/other" });
+    it("passes named actions and resources, and NotAction in a Deny", async () => {
+      for (const type of ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"]) assert.deepEqual(await violations(noAllowNotActionOrNotResource, type, document(named)), []);
+      assert.deepEqual(await violations(noAllowNotActionOrNotResource, "aws:iam/role:Role", roleWithInline(named)), []);
+      assert.deepEqual(await violations(noAllowNotActionOrNotResource, "aws:iam/rolePolicy:RolePolicy", document({ Effect: "Deny", NotAction: ["sns:Publish"], Resource: "*" })), []);
+    });
+    it("fails NotAction and NotResource in an Allow: role policies, policies, and a role's inline policies", async () => {
+      for (const type of ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"]) {
+        assert.match((await violations(noAllowNotActionOrNotResource, type, document(notAction)))[0], /uses NotAction, which allows every other action/);
+        assert.match((await violations(noAllowNotActionOrNotResource, type, document(notResource)))[0], /uses NotResource, which allows every other resource/);
+      }
+      const inline = await violations(noAllowNotActionOrNotResource, "aws:iam/role:Role", roleWithInline({ ...notAction, Sid: "Broad" }));
+      assert.deepEqual(inline, ['The Allow statement "Broad" uses NotAction, which allows every other action: list the allowed actions. (inline policy "inline")']);
+      assert.equal((await violations(noAllowNotActionOrNotResource, "aws:iam/role:Role", roleWithInline(notResource))).length, 1);
+    });
+  });
+
+  describe("no-aws-managed-policies", () => {
+    const ownPolicy = "arn:aws:iam::123456789012:policy/human-approval-decision";
+    it("passes the stack's own policies, and a role without managed policies", async () => {
+      assert.deepEqual(await violations(noAwsManagedPolicies, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", { role: "r", policyArn: ownPolicy }), []);
+      assert.deepEqual(await violations(noAwsManagedPolicies, "aws:iam/policyAttachment:PolicyAttachment", { roles: ["r"], policyArn: ownPolicy }), []);
+      assert.deepEqual(await violations(noAwsManagedPolicies, "aws:iam/role:Role", { assumeRolePolicy: "{}" }), []);
+      assert.deepEqual(await violations(noAwsManagedPolicies, "aws:iam/role:Role", { managedPolicyArns: [ownPolicy] }), []);
+    });
+    it("fails AdministratorAccess and any AWS managed policy, in any partition, however attached", async () => {
+      const admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+      assert.match((await violations(noAwsManagedPolicies, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", { role: "r", policyArn: admin }))[0], /"arn:aws:iam::aws:policy\/AdministratorAccess" is attached/);
+      const basic = "arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+      assert.equal((await violations(noAwsManagedPolicies, "aws:iam/policyAttachment:PolicyAttachment", { roles: ["r"], policyArn: basic })).length, 1);
+      assert.equal((await violations(noAwsManagedPolicies, "aws:iam/role:Role", { managedPolicyArns: [ownPolicy, "arn:aws:iam::aws:policy/ReadOnlyAccess"] })).length, 1);
     });
   });
 
@@ -70,12 +133,159 @@ describe("policy pack rules", () => {
     it("fails an old runtime", async () => assert.match((await violations(currentLambdaRuntimes, type, { runtime: "nodejs18.x" }))[0], /"nodejs18.x" is not current/));
   });
 
+  describe("no-public-lambda-invoke", () => {
+    const type = "aws:lambda/permission:Permission";
+    const permission = (fields: Record<string, unknown>) => ({ action: "lambda:InvokeFunction", function: "decision", ...fields });
+    const apiSource = "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/*/requests/*";
+    it("passes the public Function URL's two permissions, API Gateway with its source, and a named account", async () => {
+      const good = [
+        permission({ action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE" }),
+        permission({ principal: "*", invokedViaFunctionUrl: true }),
+        permission({ principal: "apigateway.amazonaws.com", sourceArn: apiSource }),
+        permission({ principal: "123456789012" }),
+        permission({ principal: "events.amazonaws.com", sourceArn: "arn:aws:events:eu-west-1:123456789012:rule/r" }),
+      ];
+      for (const props of good) assert.deepEqual(await violations(noPublicLambdaInvoke, type, props), [], JSON.stringify(props));
+    });
+    it("fails a public InvokeFunction not limited to the Function URL", async () => {
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ principal: "*" })))[0], /set invokedViaFunctionUrl to true/);
+      assert.equal((await violations(noPublicLambdaInvoke, type, permission({ principal: "*", invokedViaFunctionUrl: false }))).length, 1);
+    });
+    it("fails principal \"*\" on InvokeFunctionUrl for an IAM-auth or any URL, and on any other action", async () => {
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "AWS_IAM" })))[0], /"AWS_IAM" lets principals of every AWS account call the URL/);
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ action: "lambda:InvokeFunctionUrl", principal: "*" })))[0], /functionUrlAuthType unset/);
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ action: "lambda:GetFunction", principal: "*" })))[0], /Principal "\*" may perform "lambda:GetFunction"/);
+    });
+    it("fails API Gateway (or another service) without a source", async () => {
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ principal: "apigateway.amazonaws.com" })))[0], /set sourceArn to this stack's API/);
+      assert.equal((await violations(noPublicLambdaInvoke, type, permission({ principal: "apigateway.amazonaws.com", sourceAccount: "123456789012" }))).length, 1);
+      assert.match((await violations(noPublicLambdaInvoke, type, permission({ principal: "s3.amazonaws.com" })))[0], /"s3.amazonaws.com" may invoke the function on behalf of any account/);
+    });
+  });
+
+  describe("sns-topics-covered-by-restrictive-policy", () => {
+    const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
+    const roles = ["arn:aws:iam::123456789012:role/request", "arn:aws:iam::123456789012:role/decision"];
+    const goodDocument = topicPolicy({ topic: topicArn, publisherRoles: roles, approverEmails: ["A@example.com"] });
+    /** AWS's default topic policy: every principal of the account (AWS:SourceOwner) may subscribe, receive, publish. */
+    const awsDefaultStatement = {
+      Sid: "__default_statement_ID",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+      Resource: topicArn,
+      Condition: { StringEquals: { "AWS:SourceOwner": "123456789012" } },
+    };
+    const topic = (arn?: string, props: Record<string, unknown> = {}) => ({ type: "aws:sns/topic:Topic", urn: `urn:topic:${arn ?? "unknown"}`, props: { ...(arn ? { arn } : {}), ...props } });
+    const topicPolicyResource = (arn: string | undefined, policy: unknown) => ({
+      type: "aws:sns/topicPolicy:TopicPolicy",
+      urn: `urn:topic-policy:${arn ?? "unknown"}`,
+      props: { ...(arn ? { arn } : {}), ...(policy === undefined ? {} : { policy: typeof policy === "string" ? policy : JSON.stringify(policy) }) },
+    });
+    const withStatements = (...extra: Array<Record<string, unknown>>) => ({ ...goodDocument, Statement: [...goodDocument.Statement, ...extra] });
+    const without = (...sids: string[]) => ({ ...goodDocument, Statement: goodDocument.Statement.filter((s) => !sids.includes(s.Sid)) });
+
+    it("passes a topic covered by topicPolicy()'s document", async () => {
+      assert.deepEqual(await stackReports(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, goodDocument)]), []);
+    });
+    it("passes an Allow to every principal narrowed to a source ARN or principal ARN", async () => {
+      const fromRule = { Sid: "EventsPublish", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn };
+      const narrowed = { Sid: "Narrowed", Effect: "Allow", Principal: "*", Action: "sns:Publish", Resource: topicArn, Condition: { ArnLike: { "aws:SourceArn": "arn:aws:events:eu-west-1:123456789012:rule/x" } } };
+      const onlyRead = { Sid: "Describe", Effect: "Allow", Principal: { AWS: "*" }, Action: "sns:GetTopicAttributes", Resource: topicArn };
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, withStatements(fromRule, narrowed, onlyRead))]), []);
+    });
+    it("skips the match while an ARN is unknown (preview)", async () => {
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [topic(undefined)]), []);
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(undefined, undefined)]), []);
+      // What the engine does with an unknown value: it throws when the rule reads it.
+      const unknownArn = { type: "aws:sns/topic:Topic", urn: "urn:topic:unknown", props: new Proxy({}, { get: () => { throw new (class UnknownValueError extends Error {})("unknown"); } }) };
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [unknownArn]), []);
+    });
+    it("fails a topic with no TopicPolicy, on the topic's URN", async () => {
+      const otherArn = `${topicArn}-other`;
+      const found = await stackReports(topicsCoveredByRestrictivePolicy, [topic(topicArn), topic(otherArn), topicPolicyResource(topicArn, goodDocument)]);
+      assert.equal(found.length, 1);
+      assert.match(found[0].message, /"arn:aws:sns:eu-west-1:123456789012:requests-other" has no aws.sns.TopicPolicy/);
+      assert.equal(found[0].urn, `urn:topic:${otherArn}`);
+    });
+    it("fails AWS's default policy: open to the account, no denies, on the topic's URN", async () => {
+      const found = await stackReports(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, { Version: "2008-10-17", Statement: [awsDefaultStatement] })]);
+      assert.deepEqual(found.map(({ urn }) => urn), [`urn:topic:${topicArn}`, `urn:topic:${topicArn}`, `urn:topic:${topicArn}`]);
+      assert.match(found[0].message, /too open: its Allow statement "__default_statement_ID" gives every principal sns:Subscribe, sns:ListSubscriptionsByTopic, sns:Publish/);
+      assert.match(found[1].message, /no Deny of sns:Publish/);
+      assert.match(found[2].message, /no Deny of sns:Subscribe/);
+    });
+    it("fails an Allow of subscribe, receive or sns:* to every principal, even beside the denies", async () => {
+      const statements = [
+        { Sid: "Open", Effect: "Allow", Principal: "*", Action: "sns:Subscribe", Resource: topicArn },
+        { Sid: "Open", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::123456789012:role/x", "*"] }, Action: "sns:Receive", Resource: topicArn },
+        { Sid: "Open", Effect: "Allow", Principal: { AWS: "*" }, Action: "sns:*", Resource: topicArn },
+        { Sid: "Open", Effect: "Allow", Principal: { AWS: "*" }, Action: "sns:Publish", Resource: topicArn, Condition: { StringEquals: { "AWS:SourceOwner": "123456789012" } } },
+        { Sid: "Open", Effect: "Allow", Principal: "*", Action: "sns:Publish", Resource: topicArn, Condition: { ArnLike: { "aws:PrincipalArn": "*" } } },
+        { Sid: "Open", Effect: "Allow", Principal: "*", NotAction: "sns:DeleteTopic", Resource: topicArn },
+      ];
+      for (const open of statements) {
+        const found = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, withStatements(open))]);
+        assert.equal(found.length, 1, JSON.stringify(open));
+        assert.match(found[0], /Allow statement "Open" gives every principal/);
+      }
+    });
+    it("fails a policy without the publish deny, or without the subscribe denies", async () => {
+      const noPublishDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("NobodyElsePublishes"))]);
+      assert.deepEqual(noPublishDeny.length, 1);
+      assert.match(noPublishDeny[0], /no Deny of sns:Publish/);
+      const noSubscribeDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyEmailSubscriptions", "OnlyApproverAddresses"))]);
+      assert.deepEqual(noSubscribeDeny.length, 1);
+      assert.match(noSubscribeDeny[0], /no Deny of sns:Subscribe/);
+      // One of the two subscribe denies is enough for the rule; the component keeps both.
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyEmailSubscriptions"))]), []);
+      // A deny that only hits the listed principals (not negated), or only one principal, guards nothing.
+      const inverted = { ...goodDocument.Statement[1], Condition: { ArnEquals: { "aws:PrincipalArn": roles } } };
+      const replacingPublishDeny = (deny: Record<string, unknown>) => ({ ...goodDocument, Statement: [...without("NobodyElsePublishes").Statement, deny] });
+      for (const weak of [inverted, { ...goodDocument.Statement[1], Principal: { AWS: "arn:aws:iam::123456789012:user/mallory" } }]) {
+        const found = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, replacingPublishDeny(weak))]);
+        assert.equal(found.length, 1, JSON.stringify(weak));
+        assert.match(found[0], /no Deny of sns:Publish/);
+      }
+    });
+  });
+
+  describe("sns-topic-inline-policy-restrictive", () => {
+    const type = "aws:sns/topic:Topic";
+    const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
+    it("passes a topic without its own policy, and one with topicPolicy()'s document", async () => {
+      assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { displayName: "Approval requests" }), []);
+      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"] });
+      assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(good) }), []);
+    });
+    it("fails an open policy on the topic itself", async () => {
+      const open = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["sns:Subscribe", "sns:Publish"], Resource: topicArn }] };
+      const found = await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(open) });
+      assert.equal(found.length, 3);
+      assert.match(found[0], /^The topic's own policy is too open: its Allow statement gives every principal sns:Subscribe, sns:Publish/);
+    });
+  });
+
   describe("dynamodb-ttl-and-pitr", () => {
     const type = "aws:dynamodb/table:Table";
     it("passes TTL and PITR on", async () => assert.deepEqual(await violations(tableTtlAndRecovery, type, { ttl: { enabled: true, attributeName: "ttl" }, pointInTimeRecovery: { enabled: true } }), []));
     it("fails each one off", async () => {
       assert.deepEqual((await violations(tableTtlAndRecovery, type, { pointInTimeRecovery: { enabled: true } })).length, 1);
       assert.deepEqual((await violations(tableTtlAndRecovery, type, { ttl: { enabled: true, attributeName: "ttl" }, pointInTimeRecovery: { enabled: false } })).length, 1);
+    });
+  });
+
+  describe("dynamodb-deletion-protection", () => {
+    const type = "aws:dynamodb/table:Table";
+    it("passes deletion protection on, and a table tagged throwaway without it", async () => {
+      assert.deepEqual(await violations(tableDeletionProtection, type, { deletionProtectionEnabled: true }), []);
+      assert.deepEqual(await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false, tags: { "human-approval:throwaway": "true" } }), []);
+    });
+    it("fails it off or unset without the throwaway tag", async () => {
+      assert.match((await violations(tableDeletionProtection, type, {}))[0], /Deletion protection is off/);
+      assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false })).length, 1);
+      assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false, tags: { "human-approval:throwaway": "false" } })).length, 1);
+      assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false, tags: { "human-approval:role": "decision" } })).length, 1);
     });
   });
 
@@ -103,10 +313,15 @@ describe("the program satisfies its own policy pack (Pulumi mocks)", function ()
       await settled();
       const resources = declaredUnder(`${name}-`).all;
       assert.ok(resources.length > 15);
+      // The resources the newer rules look at are there, so an empty list below means they passed.
+      assert.ok(resources.some((r) => r.type === "aws:sns/topicPolicy:TopicPolicy"));
+      assert.ok(resources.some((r) => r.type === "aws:iam/role:Role"));
+      assert.ok(resources.some((r) => r.type === "aws:dynamodb/table:Table"));
       const found: string[] = [];
       for (const policy of HUMAN_APPROVAL_POLICIES) {
-        if ("validateResource" in policy) for (const resource of resources) found.push(...(await violations(policy, resource.type, resource.inputs)));
-        if ("validateStack" in policy) found.push(...(await stackViolations(policy, resources.map((r) => ({ type: r.type, urn: r.name, props: r.state })))));
+        const named = (messages: string[]) => messages.map((message) => `${policy.name}: ${message}`);
+        if ("validateResource" in policy) for (const resource of resources) found.push(...named(await violations(policy, resource.type, resource.inputs)));
+        if ("validateStack" in policy) found.push(...named(await stackViolations(policy, resources.map((r) => ({ type: r.type, urn: r.name, props: r.state })))));
       }
       assert.deepEqual(found, []);
     });
