@@ -1,7 +1,7 @@
 /** `npm start` options, parsed and validated without side effects. */
 import { parseArgs } from "node:util";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
-import { MAX_APPROVAL_TIMEOUT_MINUTES } from "../stacks/config";
+import { MAX_APPROVAL_TIMEOUT_MINUTES, parseStackConfig, StackConfigError } from "../stacks/config";
 
 export interface CliOptions {
   transport: Transport;
@@ -11,9 +11,23 @@ export interface CliOptions {
   port: number;
   verbose: boolean;
   help: boolean;
+  /** The local stack's approverEmails, lower case. */
+  approverEmails: string[];
+  /** The local stack's requiredApprovals: 1 to the number of approvers. */
+  requiredApprovals: number;
+  /** Put into the input's `requestedBy` field, lower case. */
+  requestedBy?: string;
+  /** The local stack's allowSelfApproval. */
+  allowSelfApproval: boolean;
 }
 
-/** A problem with what the user typed: printed as one line, exit code 2. */
+/** What the local stack takes from the dev stack file unless a flag says otherwise. */
+export interface LocalDefaults {
+  transport: Transport;
+  approverEmails: string[];
+}
+
+/** A problem with what the user typed (or a stack file holds): printed as one line per problem, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
 }
@@ -21,19 +35,54 @@ export class UsageError extends Error {
 export const USAGE = `Usage: npm start -- [options]
 
 Runs the approval workflow on this machine, without AWS: starts one execution,
-prints the approval email, waits for your decision in the browser, and prints
-the execution's path and output.
+prints each approver's email with their own link, waits for the votes you cast
+in the browser, prints the execution's path and output, and keeps serving the
+pages until Ctrl-C.
 
 Options:
-  --transport <name>       restApi, httpApi or functionUrl (default: Pulumi.dev.yaml's)
-  --input <file.json>      execution input (default: a sample release approval)
-  --timeout-minutes <n>    approval timeout; decimals allowed, e.g. 0.5 (default: 1440)
-  --port <n>               port on 127.0.0.1 (default: 3000; 0 picks a free one)
-  --serve                  keep running; start more executions with POST /executions
-  --verbose                print the handlers' JSON log lines
-  --help                   show this help`;
+  --transport <name>        restApi, httpApi or functionUrl (default: Pulumi.dev.yaml's)
+  --input <file.json>       execution input, relative to the current directory
+                            (default: a sample release approval)
+  --approvers <a@x,b@y>     the approvers, comma-separated
+                            (default: Pulumi.dev.yaml's approverEmails)
+  --required-approvals <n>  approvals that settle a request, 1 to the number of
+                            approvers; the first rejection rejects (default: 1)
+  --requested-by <address>  the input's requestedBy: who asks; they may not approve
+  --allow-self-approval     let the requestedBy address approve its own request
+  --timeout-minutes <n>     approval timeout; decimals allowed, e.g. 0.5 (default: 1440)
+  --port <n>                port on 127.0.0.1 (default: 3000; 0 picks a free one)
+  --serve                   keep running; start more executions with POST /executions
+  --verbose                 print the handlers' JSON log lines
+  --help                    show this help
 
-export function parseCliOptions(argv: string[], defaults: { transport: Transport }): CliOptions {
+Example: npm start -- --approvers ann@example.com,bob@example.com,cy@example.com --required-approvals 2 --requested-by dee@example.com`;
+
+// Deliberately plain, as the stack config checks it: one @, no spaces, a dot in the domain.
+const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+function parseApprovers(raw: string): string[] {
+  const approvers = raw.split(",").map((item) => item.trim().toLowerCase()).filter(Boolean);
+  if (approvers.length === 0) throw new UsageError(`--approvers is "${raw}": give at least one email address, e.g. --approvers ann@example.com,bob@example.com.`);
+  const bad = approvers.find((address) => !EMAIL.test(address));
+  if (bad !== undefined) throw new UsageError(`--approvers lists "${bad}": each entry must be an email address like ops@example.com (comma-separated, no spaces needed).`);
+  const duplicate = approvers.find((address, index) => approvers.indexOf(address) !== index);
+  if (duplicate !== undefined) throw new UsageError(`--approvers lists ${duplicate} twice: each approver may appear only once.`);
+  return approvers;
+}
+
+function parseRequiredApprovals(raw: string | undefined, approvers: string[], fromFlag: boolean): number {
+  if (raw === undefined) return 1;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < 1 || value > approvers.length) {
+    const whose = fromFlag ? "--approvers" : "Pulumi.dev.yaml's approverEmails";
+    throw new UsageError(`--required-approvals is "${raw}": use a whole number from 1 to ${approvers.length} (the number of approvers in ${whose}).`);
+  }
+  return value;
+}
+
+export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOptions {
   let values;
   try {
     ({ values } = parseArgs({
@@ -41,6 +90,10 @@ export function parseCliOptions(argv: string[], defaults: { transport: Transport
       options: {
         transport: { type: "string" },
         input: { type: "string" },
+        approvers: { type: "string" },
+        "required-approvals": { type: "string" },
+        "requested-by": { type: "string" },
+        "allow-self-approval": { type: "boolean", default: false },
         "timeout-minutes": { type: "string" },
         port: { type: "string" },
         serve: { type: "boolean", default: false },
@@ -64,6 +117,23 @@ export function parseCliOptions(argv: string[], defaults: { transport: Transport
   const port = Number(values.port ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is "${values.port}": use a port number from 0 to 65535.`);
 
+  const approverEmails = values.approvers === undefined ? defaults.approverEmails.map((address) => address.toLowerCase()) : parseApprovers(values.approvers);
+  const requiredApprovals = parseRequiredApprovals(values["required-approvals"], approverEmails, values.approvers !== undefined);
+  const allowSelfApproval = values["allow-self-approval"] ?? false;
+
+  let requestedBy: string | undefined;
+  if (values["requested-by"] !== undefined) {
+    requestedBy = values["requested-by"].trim().toLowerCase();
+    if (!EMAIL.test(requestedBy)) throw new UsageError(`--requested-by is "${values["requested-by"]}": use an email address like dev@example.com.`);
+    // The request function would refuse such a request; say so before anything starts.
+    const eligible = allowSelfApproval ? approverEmails.length : approverEmails.filter((address) => address !== requestedBy).length;
+    if (eligible < requiredApprovals) {
+      throw new UsageError(
+        `--required-approvals is ${requiredApprovals}, but only ${plural(eligible, "approver")} besides --requested-by ${requestedBy} can vote (they may not approve their own request): add approvers, lower --required-approvals, or pass --allow-self-approval.`,
+      );
+    }
+  }
+
   return {
     transport: transport as Transport,
     inputFile: values.input,
@@ -73,11 +143,42 @@ export function parseCliOptions(argv: string[], defaults: { transport: Transport
     port,
     verbose: values.verbose ?? false,
     help: values.help ?? false,
+    approverEmails,
+    requiredApprovals,
+    requestedBy,
+    allowSelfApproval,
   };
+}
+
+/**
+ * The local defaults from a stack file's values (as `readStackFile` returns them). A bad value is
+ * blamed on that file and key, never on a flag the user did not pass.
+ */
+export function localDefaultsFromStack(values: Record<string, string>, fileName: string, fallbackApprover: string): LocalDefaults {
+  const transport = values["human-approval:transport"];
+  const approverEmails = values["human-approval:approverEmails"] ?? JSON.stringify([fallbackApprover]);
+  try {
+    const config = parseStackConfig({ transport, approverEmails });
+    return { transport: config.transport, approverEmails: config.approverEmails };
+  } catch (error) {
+    if (error instanceof StackConfigError) throw new UsageError(error.problems.map((problem) => `${fileName}: ${problem}`).join("\n"));
+    throw error;
+  }
+}
+
+/** Where another port is suggested: the user's own command with only --port changed. */
+export function commandWithPort(argv: string[], port: number): string {
+  const kept: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    if (argv[index] === "--port") index++;
+    else if (!argv[index].startsWith("--port=")) kept.push(argv[index]);
+  }
+  const quoted = [...kept, "--port", String(port)].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`));
+  return `npm start -- ${quoted.join(" ")}`;
 }
 
 export const SAMPLE_INPUT = {
   title: "Deploy release 2026.11 to production",
   description: "The release passed staging. Approve to roll it out to production; reject to stop here.",
-  details: { service: "checkout", version: "2026.11.0", changes: 42, requestedBy: "release pipeline" },
+  details: { service: "checkout", version: "2026.11.0", changes: 42 },
 };

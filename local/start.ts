@@ -5,38 +5,79 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, readStackFile } from "../stacks/stackFiles";
-import type { Transport } from "../functions/decision/httpEvent";
 import { formatRemaining } from "../functions/shared/text";
-import { parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions } from "./cliOptions";
+import type { PublishedEmail } from "./awsStandIn";
+import { commandWithPort, localDefaultsFromStack, parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions, type LocalDefaults } from "./cliOptions";
 import { PortInUseError } from "./gateway";
-import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "./localApprovals";
+import { DEFAULT_LOCAL_APPROVER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
 
 /** Set on Ctrl-C: from then on the shutdown owns the output and the exit code. */
 let stopping = false;
+/** Set when the first execution has ended: Ctrl-C then ends a finished run (exit 0), not an interrupted one. */
+let finished = false;
 const OUTPUT_DIR = path.join(PROJECT_ROOT, ".local");
+const EMAILS_DIR = path.join(OUTPUT_DIR, "emails");
+/** `npm start` runs in the project root; npm keeps the directory the user typed it in as INIT_CWD. */
+const USER_DIR = process.env.INIT_CWD ?? process.cwd();
+const RULE = "-".repeat(72);
+/** How long to let an outcome notice catch up with the outcome before saying the pages stay up. */
+const NOTICE_GRACE_MS = 1000;
 
-function devStackTransport(): Transport {
+/** Relative to where the user is, unless that means climbing out of it. */
+const shownPath = (file: string) => {
+  const relative = path.relative(USER_DIR, file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+};
+/** An address as part of a file name: nothing that could leave the emails folder. */
+const fileSafe = (text: string) => text.replace(/[^A-Za-z0-9@._+-]/g, "_");
+/** The first line of an error message: YAML and JSON errors append a code frame. */
+const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split("\n")[0].trim();
+
+function devStackDefaults(): LocalDefaults {
+  const fallback: LocalDefaults = { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] };
+  let values: Record<string, string>;
   try {
-    return (readStackFile("dev")["human-approval:transport"] as Transport | undefined) ?? "functionUrl";
-  } catch {
-    return "functionUrl";
+    values = readStackFile("dev");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
+    throw new UsageError(`Pulumi.dev.yaml cannot be read: ${firstLine(error)}`);
   }
+  return localDefaultsFromStack(values, "Pulumi.dev.yaml", DEFAULT_LOCAL_APPROVER);
 }
 
-function readInput(file: string | undefined): unknown {
-  if (!file) return SAMPLE_INPUT;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`Cannot read input file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EISDIR: "it is a directory, not a file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
+function readInput(options: CliOptions): unknown {
+  let input: unknown = SAMPLE_INPUT;
+  const file = options.inputFile;
+  if (file) {
+    const resolved = path.resolve(USER_DIR, file);
+    const where = path.isAbsolute(file) ? file : `${file} (${resolved})`;
+    let text: string;
+    try {
+      text = readFileSync(resolved, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(`Cannot read input file ${where}: ${(code && FILE_ERRORS[code]) ?? firstLine(error)}.`);
+    }
+    try {
+      input = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`Input file ${where} is not valid JSON: ${firstLine(error)}.`);
+    }
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`Input file ${file} is not valid JSON: ${(error as Error).message}.`);
+  if (options.requestedBy === undefined) return input;
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new UsageError(`--requested-by needs an input that is a JSON object, to set its requestedBy field; ${file} holds ${Array.isArray(input) ? "an array" : JSON.stringify(input) === "null" ? "null" : `a ${typeof input}`}.`);
   }
+  return { ...input, requestedBy: options.requestedBy };
 }
 
 function printOutcome(execution: LocalExecution, outcome: ExecutionOutcome) {
@@ -46,37 +87,136 @@ function printOutcome(execution: LocalExecution, outcome: ExecutionOutcome) {
   else console.log(`  error:  ${outcome.error?.name}: ${outcome.error?.cause}`);
 }
 
-async function announce(execution: LocalExecution, options: CliOptions) {
-  const email = await execution.email;
-  mkdirSync(path.join(OUTPUT_DIR, "emails"), { recursive: true });
-  const file = path.join(OUTPUT_DIR, "emails", `${execution.executionName}.txt`);
-  writeFileSync(file, `Subject: ${email.subject}\n\n${email.message}\n`);
-  const rule = "-".repeat(72);
-  console.log(`\nEmail sent to the approvers (saved to ${path.relative(process.cwd(), file)}):\n${rule}\nSubject: ${email.subject}\n\n${email.message}\n${rule}`);
-  const expiresAt = new Date(Date.now() + options.approvalTimeoutSeconds * 1000).toISOString();
-  console.log(`\nOpen the review link in a browser:\n  ${email.reviewUrl}\nWaiting for a decision (expires in ${formatRemaining(expiresAt, new Date())}; Ctrl-C to stop)...`);
-  const outcome = await execution.outcome;
-  if (!stopping) printOutcome(execution, outcome);
+function printEmail(recipients: string[], email: PublishedEmail) {
+  console.log(`\nEmail to ${recipients.join(", ")}:\n${RULE}\nSubject: ${email.subject}\n\n${email.message}\n${RULE}`);
 }
 
-async function main(): Promise<number> {
-  const options = parseCliOptions(process.argv.slice(2), { transport: devStackTransport() });
+function saveEmail(file: string, email: PublishedEmail) {
+  mkdirSync(EMAILS_DIR, { recursive: true });
+  writeFileSync(file, `To: ${email.recipients.join(", ")}\nSubject: ${email.subject}\n\n${email.message}\n`);
+}
+
+const OUTCOME_SUBJECT = /^(Approved|Rejected|Expired|Withdrawn|Closed):/;
+
+/** An execution whose notices are printed: held back until its approval emails are printed. */
+interface FollowedExecution {
+  execution: LocalExecution;
+  ready: boolean;
+  held: PublishedEmail[];
+  notices: number;
+  /** Resolves at its first outcome notice. */
+  outcomeNotice: Promise<void>;
+  noticed(): void;
+}
+const followed = new Map<string, FollowedExecution>();
+
+function follow(execution: LocalExecution): FollowedExecution {
+  let noticed!: () => void;
+  const outcomeNotice = new Promise<void>((resolve) => (noticed = resolve));
+  const entry: FollowedExecution = { execution, ready: false, held: [], notices: 0, outcomeNotice, noticed };
+  followed.set(execution.executionName, entry);
+  return entry;
+}
+
+function printNotice(entry: FollowedExecution, email: PublishedEmail) {
+  if (stopping) return;
+  entry.notices++;
+  const file = path.join(EMAILS_DIR, `${entry.execution.executionName}-notice-${entry.notices}.txt`);
+  saveEmail(file, email);
+  printEmail(email.recipients, email);
+  console.log(`(saved to ${shownPath(file)})`);
+  if (OUTCOME_SUBJECT.test(email.subject)) entry.noticed();
+}
+
+/** From now on, the execution's notices are printed as they arrive (those held so far first). */
+function releaseNotices(entry: FollowedExecution) {
+  entry.ready = true;
+  for (const email of entry.held.splice(0)) printNotice(entry, email);
+}
+
+/**
+ * Prints every email that carries no review link (the requester's "others decide" notice, outcome
+ * notices) as it arrives, under its execution. Runs as long as the process: notices may follow the outcome.
+ */
+async function watchNotices(local: LocalApprovals) {
+  const seen = new Set<string>();
+  const isNotice = (email: PublishedEmail) => reviewUrlIn(email.message, local.callbackUrl) === undefined;
+  for (;;) {
+    const email = await local.standIn.nextEmail((candidate) => !seen.has(candidate.messageId) && isNotice(candidate));
+    seen.add(email.messageId);
+    const entry = [...followed.values()].find(({ execution }) => execution.allEmails().some((own) => own.messageId === email.messageId));
+    if (!entry) continue;
+    if (entry.ready) printNotice(entry, email);
+    else entry.held.push(email);
+  }
+}
+
+function printApprovalEmails(execution: LocalExecution, emails: ApprovalEmail[]) {
+  for (const email of emails) {
+    saveEmail(path.join(EMAILS_DIR, `${execution.executionName}-${fileSafe(email.approver)}.txt`), email);
+    printEmail([email.approver], email);
+  }
+  console.log(`(each saved to ${shownPath(path.join(EMAILS_DIR, `${execution.executionName}-<address>.txt`))})`);
+}
+
+/** Follows one execution from its emails to its outcome; resolves with the outcome. */
+async function announce(entry: FollowedExecution, options: CliOptions): Promise<ExecutionOutcome> {
+  const { execution } = entry;
+  const emails = await execution.emails;
+  if (emails.length > 0 && !stopping) printApprovalEmails(execution, emails);
+  // After the approval emails, so that the requester's notice (sent last) is printed after them too.
+  releaseNotices(entry);
+  if (emails.length === 0) {
+    const outcome = await execution.outcome;
+    if (!stopping) {
+      console.log("\nNo approval email was sent: the request was refused.");
+      printOutcome(execution, outcome);
+    }
+    return outcome;
+  }
+
+  console.log(`\nOpen a link in a browser:\n${emails.map((email) => `  ${email.approver}: ${email.reviewUrl}`).join("\n")}`);
+  const expiresAt = new Date(Date.now() + options.approvalTimeoutSeconds * 1000).toISOString();
+  const needs = `${options.requiredApprovals} of ${emails.length} approval${emails.length === 1 ? "" : "s"}`;
+  console.log(`Waiting for ${options.requiredApprovals === 1 ? "a decision" : `the votes (${needs})`} (expires in ${formatRemaining(expiresAt, new Date())}; Ctrl-C to stop)...`);
+  const outcome = await execution.outcome;
+  if (!stopping) printOutcome(execution, outcome);
+  // The decision function tells the approvers right after the workflow; let that notice print first.
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([entry.outcomeNotice, new Promise<void>((resolve) => (grace = setTimeout(resolve, NOTICE_GRACE_MS)))]);
+  clearTimeout(grace);
+  return outcome;
+}
+
+function describeApprovers(options: CliOptions): string {
+  const approvers = options.approverEmails.join(", ");
+  const needs = `${options.requiredApprovals === 1 ? "1 approval settles" : `${options.requiredApprovals} approvals settle`} a request, the first rejection rejects`;
+  const requester = options.requestedBy ? `; requested by ${options.requestedBy}${options.allowSelfApproval ? " (may approve their own request)" : " (may not approve their own request)"}` : "";
+  return `  approvers: ${approvers} (${needs}${requester})`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  // Help needs no stack file, not even a readable one.
+  const options = argv.includes("--help") ? parseCliOptions(argv, { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] }) : parseCliOptions(argv, devStackDefaults());
   if (options.help) {
     console.log(USAGE);
     return 0;
   }
-  const input = readInput(options.inputFile);
+  const input = readInput(options);
   const logFile = path.join(OUTPUT_DIR, "handlers.log");
-  const announcements = new Map<string, Promise<void>>();
+  const announcements = new Map<string, Promise<ExecutionOutcome>>();
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const local: LocalApprovals = await startLocalApprovals({
     transport: options.transport,
     approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+    approverEmails: options.approverEmails,
+    requiredApprovals: options.requiredApprovals,
+    allowSelfApproval: options.allowSelfApproval,
     port: options.port,
     handlerLog: options.verbose ? (line) => console.log(line) : (line) => appendFileSync(logFile, line + "\n"),
     onExecution: (execution) => {
       console.log(`\nStarted execution ${execution.executionName}`);
-      announcements.set(execution.executionName, announce(execution, options));
+      announcements.set(execution.executionName, announce(follow(execution), options));
     },
   });
   const stop = () => {
@@ -84,31 +224,43 @@ async function main(): Promise<number> {
     if (stopping) process.exit(130);
     stopping = true;
     console.log("\nStopped.");
-    void local.close().finally(() => process.exit(130));
+    void local.close().finally(() => process.exit(finished && !options.serve ? 0 : 130));
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 
   console.log(`Local approval workflow, transport ${local.transport}; no AWS account involved.`);
   console.log(`  decision endpoint (callbackUrl): ${local.callbackUrl}`);
-  if (!options.verbose) console.log(`  handler logs: ${path.relative(process.cwd(), logFile)}`);
+  console.log(describeApprovers(options));
+  if (!options.verbose) console.log(`  handler logs: ${shownPath(logFile)}`);
   if (options.serve) console.log(`  start more executions: curl -X POST ${local.origin}/executions -H 'Content-Type: application/json' -d '{"title":"..."}'`);
 
+  void watchNotices(local);
   const first = local.startExecution(input);
-  if (!options.serve) {
-    await announcements.get(first.executionName);
-    if (stopping) return new Promise<number>(() => undefined); // stop() exits
+  if (options.serve) return new Promise<number>(() => undefined); // until Ctrl-C
+  const outcome = await announcements.get(first.executionName)!;
+  if (stopping) return new Promise<number>(() => undefined); // stop() exits
+  const emailed = first.allEmails().some((email) => reviewUrlIn(email.message, local.callbackUrl) !== undefined);
+  if (!emailed && outcome.status === "FAILED") {
     await local.close();
-    return 0;
+    return 1;
   }
-  return new Promise<number>(() => undefined); // until Ctrl-C
+  finished = true;
+  // The result, "already decided" (409) and "expired" (410) pages are worth seeing after the end.
+  console.log("\nThe execution has ended; the review pages are still served at the links above, so you can see how they answer now. Press Ctrl-C to stop.");
+  return new Promise<number>(() => undefined); // stop() exits
 }
 
-main().then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
   (error: Error) => {
-    const known = error instanceof UsageError || error instanceof PortInUseError;
-    console.error(known ? `Error: ${error.message}` : error);
-    process.exit(known ? 2 : 1);
+    if (error instanceof PortInUseError) {
+      const next = error.port > 0 && error.port < 65535 ? error.port + 1 : 0;
+      console.error(`Error: port ${error.port} is in use: stop the other process, or use another port: ${commandWithPort(argv, next)}`);
+      process.exit(2);
+    }
+    console.error(error instanceof UsageError ? `Error: ${error.message}` : error);
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
