@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { bundleHandler, HANDLER_ENTRY_POINTS, type HandlerName } from "../../functions/bundle";
-import { useFakeAwsCredentials } from "../support/aws";
-import { EVENT_BUILDERS } from "../support/events";
-import { startLocalDynamoDb } from "../../local/dynamoDb";
+import { EVENT_BUILDERS, formPost } from "../support/events";
+import { executionArnOf, fakeTaskToken, linkPathIn, startHarness, uniqueExecutionName } from "../support/harness";
 
 describe("bundleHandler (esbuild)", function () {
   this.timeout(60_000);
@@ -20,25 +19,42 @@ describe("bundleHandler (esbuild)", function () {
     });
   }
 
-  it("produces a self-contained decision function that runs as Lambda would run it", async () => {
-    useFakeAwsCredentials();
-    const db = await startLocalDynamoDb();
+  it("produces self-contained functions that run a whole approval as Lambda would run them", async () => {
+    const harness = await startHarness();
     const directory = mkdtempSync(path.join(tmpdir(), "bundle-"));
+    const environment = { ...harness.env, LOG_LEVEL: "ERROR" };
+    const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
     try {
-      await db.createApprovalsTable("bundled");
-      const file = path.join(directory, "index.js");
-      writeFileSync(file, await bundleHandler("decision"));
-      Object.assign(process.env, { TABLE_NAME: "bundled", AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, LOG_LEVEL: "ERROR" });
+      Object.assign(process.env, environment);
       // Loaded from a folder with no node_modules: every dependency must be inside the bundle.
-      const bundled = require(file) as { handler: (event: unknown) => Promise<{ statusCode: number; body: string }> };
-      const response = await bundled.handler(EVENT_BUILDERS.restApi({ method: "GET", path: `/requests/${"Q".repeat(32)}` }));
-      assert.equal(response.statusCode, 404);
-      assert.match(response.body, /Request not found/);
+      const load = async (name: HandlerName) => {
+        const file = path.join(directory, `${name}.js`);
+        writeFileSync(file, await bundleHandler(name));
+        return require(file) as { handler: (event: unknown, context?: unknown) => Promise<{ statusCode: number; body: string }> };
+      };
+      const [requesting, deciding] = [await load("requestApproval"), await load("decision")];
+
+      const executionName = uniqueExecutionName("bundled");
+      const executionArn = executionArnOf(executionName);
+      const taskToken = fakeTaskToken();
+      harness.standIn.startExecution(executionArn, {});
+      const received = harness.standIn.waitForTaskToken(taskToken, executionArn);
+      await requesting.handler({ taskToken, execution: { id: executionArn, name: executionName }, stateMachine: { name: "release" }, input: { title: "Bundled" } });
+      const link = linkPathIn(harness.standIn.emails.at(-1)!)!;
+
+      const unknown = await deciding.handler(EVENT_BUILDERS.restApi({ method: "GET", path: `/requests/${"Q".repeat(32)}` }));
+      assert.equal(unknown.statusCode, 404);
+      assert.match(unknown.body, /Request not found/);
+      assert.equal((await deciding.handler(EVENT_BUILDERS.restApi({ method: "GET", path: link }))).statusCode, 200);
+      assert.equal((await deciding.handler(EVENT_BUILDERS.restApi(formPost(link, { decision: "approve" })))).statusCode, 200);
+      assert.equal(JSON.parse(await received).decision, "approved");
     } finally {
-      delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
-      delete process.env.LOG_LEVEL;
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       rmSync(directory, { recursive: true, force: true });
-      await db.close();
+      await harness.close();
     }
   });
 });

@@ -15,11 +15,11 @@ describe("normaliseHttpEvent", () => {
     describe(`${transport} events`, () => {
       const build = EVENT_BUILDERS[transport];
 
-      it("recognises the transport, method, request id, query and source address", () => {
+      it("recognises the transport, method, link id, query and source address", () => {
         const request = normalised(build({ method: "GET", path: `/requests/${ID}`, query: { choice: "approve" }, sourceIp: "198.51.100.4" }));
         assert.equal(request.transport, transport);
         assert.equal(request.method, "GET");
-        assert.equal(request.requestId, ID);
+        assert.equal(request.linkId, ID);
         assert.equal(request.query.choice, "approve");
         assert.equal(request.sourceIp, "198.51.100.4");
         assert.ok(request.gatewayRequestId);
@@ -51,8 +51,8 @@ describe("normaliseHttpEvent", () => {
         assert.equal(request.body, "");
       });
 
-      it("has no request id for a path that is not /requests/{id}", () => {
-        assert.equal(normalised(build({ method: "GET", path: "/favicon.ico" })).requestId, undefined);
+      it("has no link id for a path that is not /requests/{id}", () => {
+        assert.equal(normalised(build({ method: "GET", path: "/favicon.ico" })).linkId, undefined);
       });
     });
   }

@@ -1,38 +1,62 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import type { PublicApprovalRequest } from "../../functions/shared/approvalRequest";
+import type { PublicApprovalRequest, Vote } from "../../functions/shared/approvalRequest";
+import type { Answer, EffectiveState } from "../../functions/shared/lifecycle";
 import { CONTENT_SECURITY_POLICY, escapeHtml, renderPage } from "../../functions/decision/pages";
-import { statusCodeOf, type Outcome } from "../../functions/decision/outcome";
+import { jsonBodyOf, statusCodeOf, type Outcome } from "../../functions/decision/outcome";
 
 const now = new Date("2026-11-22T10:00:00Z");
 const hostile = `<script>alert("x")</script>&'`;
+const ANN = "ann@example.com";
 const request: PublicApprovalRequest = {
-  id: "B".repeat(32),
+  id: "req-BBBBBBBBBBBBBBBBBBBB",
   executionArn: "arn:aws:states:eu-west-1:1:execution:sm:run",
   executionName: hostile,
   stateMachineName: hostile,
   title: hostile,
   description: hostile,
   details: hostile,
+  requestedBy: hostile,
+  inputDigest: "sha256:00",
+  approvers: [ANN, "bob@example.com"],
+  requiredApprovals: 1,
+  allowSelfApproval: false,
   createdAt: "2026-11-22T09:00:00Z",
   expiresAt: "2026-11-23T09:00:00Z",
   status: "PENDING",
+  version: 1,
+  votes: [],
+  notified: [],
 };
+const vote: Vote = { approver: ANN, decision: "approved", decidedAt: "2026-11-22T09:30:00Z", comment: hostile };
+const approved: PublicApprovalRequest = {
+  ...request,
+  status: "APPROVED",
+  votes: [vote],
+  settlement: {
+    output: { decision: "approved", decidedBy: ANN, decidedAt: vote.decidedAt, comment: hostile, approvals: [vote], requestRef: request.id, inputDigest: "sha256:00" },
+    settledAt: vote.decidedAt,
+    leaseUntil: vote.decidedAt,
+  },
+  deliveredAt: vote.decidedAt,
+};
+const outcome = (state: EffectiveState, answer: Answer = { type: "show" }, shown: PublicApprovalRequest = request, extra: Partial<Extract<Outcome, { kind: "request" }>> = {}): Outcome => ({ kind: "request", request: shown, approver: ANN, state, answer, ...extra });
 
 describe("pages", () => {
   it("escapes every dynamic value", () => {
-    const html = renderPage({ kind: "alreadyDecided", request: { ...request, status: "APPROVED", decision: "approved", decidedAt: "2026-11-22T09:30:00Z", comment: hostile }, onPost: false }, now);
-    assert.ok(!html.includes("<script"), "no script element may appear");
-    assert.ok(!html.includes(hostile));
-    assert.ok(html.includes(escapeHtml(hostile)));
+    for (const html of [renderPage(outcome("approved", { type: "voteRecorded" }, approved), now), renderPage(outcome("pending", { type: "show" }, { ...request, votes: [{ ...vote, approver: hostile }] }), now)]) {
+      assert.ok(!html.includes("<script"), "no script element may appear");
+      assert.ok(!html.includes(hostile));
+      assert.ok(html.includes(escapeHtml(hostile)));
+    }
   });
 
   it("escapes the five HTML-significant characters", () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), "&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;");
   });
 
-  it("shows the review form posting back to the same URL with both buttons and no script", () => {
-    const html = renderPage({ kind: "review", request }, now);
+  it("shows the review form posting back to the same URL with both buttons, naming whose link it is, and no script", () => {
+    const html = renderPage(outcome("pending"), now);
     assert.match(html, /<form method="post">/);
     assert.ok(!/action=/.test(html), "the form must not name another URL");
     assert.match(html, /name="decision" value="approve"/);
@@ -40,24 +64,55 @@ describe("pages", () => {
     assert.match(html, /<textarea id="comment" name="comment" maxlength="1000">/);
     assert.match(html, /<label for="comment">/);
     assert.match(html, /in 23 hours/);
+    assert.ok(html.includes(`<dt>This link is for</dt><dd>${ANN}</dd>`));
+    assert.match(html, /No votes yet/);
+    assert.ok(!/<script/i.test(html));
   });
 
-  it("marks a preselected choice without deciding it", () => {
-    const html = renderPage({ kind: "review", request, preselected: "reject" }, now);
-    assert.match(html, /value="reject" class="reject chosen" autofocus/);
+  it("marks a preselected choice without deciding it or focusing a button", () => {
+    const html = renderPage(outcome("pending", { type: "show" }, request, { preselected: "reject" }), now);
+    assert.match(html, /value="reject" class="reject chosen">/);
     assert.match(html, /Press Reject to confirm/);
+    assert.ok(!html.includes("autofocus"), "a scanner or a stray Enter must never land on a button");
   });
 
-  it("shows no form on any page but the review page", () => {
+  it("shows the votes so far and the approver's own vote instead of a form", () => {
+    const voted = { ...request, requiredApprovals: 2, votes: [{ ...vote, comment: "fine" }] };
+    const html = renderPage(outcome("pending", { type: "show" }, voted), now);
+    assert.match(html, /<h1>Vote recorded<\/h1>/);
+    assert.match(html, /Votes: 1 of 2 approvals/);
+    assert.ok(html.includes(`<strong>${ANN}</strong> approved at 2026-11-22 09:30 UTC: <q>fine</q>`));
+    assert.ok(!html.includes("<form"));
+  });
+
+  it("shows no form on any page but an open request's review page", () => {
     const others: Outcome[] = [
-      { kind: "decided", request: { ...request, status: "APPROVED", decision: "approved", decidedAt: now.toISOString() } },
-      { kind: "expired", request },
-      { kind: "closed", request, timedOut: true },
+      outcome("approved", { type: "show" }, approved),
+      outcome("settling"),
+      outcome("expired"),
+      outcome("withdrawn"),
+      outcome("closed"),
+      outcome("pending", { type: "voteRecorded" }),
+      outcome("pending", { type: "selfApproval" }),
+      outcome("pending", { type: "notAsked" }),
+      outcome("pending", { type: "conflictingVote", previous: "approved" }),
       { kind: "notFound" },
+      { kind: "removedApprover" },
       { kind: "invalid", statusCode: 400, message: "Bad." },
       { kind: "unavailable" },
     ];
-    for (const outcome of others) assert.ok(!renderPage(outcome, now).includes("<form"), outcome.kind);
+    for (const shown of others) assert.ok(!renderPage(shown, now).includes("<form"), JSON.stringify(shown).slice(0, 80));
+  });
+
+  it("never shows a decision the workflow did not receive", () => {
+    const settledButExpired = { ...approved, status: "EXPIRED" as const, deliveredAt: undefined, closedReason: "The workflow stopped waiting (timed out) before the decision reached it." };
+    const html = renderPage(outcome("expired", { type: "show" }, settledButExpired), now);
+    assert.match(html, /<h1>This request has expired<\/h1>/);
+    assert.ok(!/Approved by/.test(html));
+    const json = jsonBodyOf(outcome("expired", { type: "show" }, settledButExpired), "m");
+    assert.equal(json.status, "expired");
+    assert.equal(json.decision, undefined);
+    assert.equal(json.decidedBy, undefined);
   });
 
   it("allows exactly the page's own inline style in the Content-Security-Policy", () => {
@@ -71,14 +126,29 @@ describe("pages", () => {
   });
 
   it("maps each outcome to the status code of the HTTP contract", () => {
-    const decided = { ...request, status: "APPROVED" as const, decision: "approved" as const };
-    assert.equal(statusCodeOf({ kind: "review", request }), 200);
-    assert.equal(statusCodeOf({ kind: "alreadyDecided", request: decided, onPost: false }), 200);
-    assert.equal(statusCodeOf({ kind: "alreadyDecided", request: decided, onPost: true }), 409);
-    assert.equal(statusCodeOf({ kind: "expired", request }), 410);
-    assert.equal(statusCodeOf({ kind: "closed", request, timedOut: true }), 410);
-    assert.equal(statusCodeOf({ kind: "closed", request, timedOut: false }), 409);
-    assert.equal(statusCodeOf({ kind: "notFound" }), 404);
-    assert.equal(statusCodeOf({ kind: "methodNotAllowed" }), 405);
+    const cases: Array<[Outcome, number]> = [
+      [outcome("pending"), 200],
+      [outcome("pending", { type: "voteRecorded" }), 200],
+      [outcome("pending", { type: "alreadyRecorded" }), 200],
+      [outcome("approved", { type: "show" }, approved), 200],
+      [outcome("approved", { type: "voteRecorded" }, approved), 200],
+      [outcome("rejected", { type: "alreadyRecorded" }), 200],
+      [outcome("approved", { type: "notOpen" }, approved), 409],
+      [outcome("pending", { type: "conflictingVote", previous: "rejected" }), 409],
+      [outcome("pending", { type: "selfApproval" }), 403],
+      [outcome("pending", { type: "notAsked" }), 403],
+      [outcome("settling", { type: "deliveryPending" }), 503],
+      [outcome("settling"), 200],
+      [outcome("expired"), 410],
+      [outcome("expired", { type: "notOpen" }), 410],
+      [outcome("withdrawn", { type: "voteRecorded" }), 410],
+      [outcome("closed"), 410],
+      [{ kind: "notFound" }, 404],
+      [{ kind: "removedApprover" }, 403],
+      [{ kind: "methodNotAllowed" }, 405],
+      [{ kind: "invalid", statusCode: 415, message: "x" }, 415],
+      [{ kind: "unavailable" }, 503],
+    ];
+    for (const [shown, status] of cases) assert.equal(statusCodeOf(shown), status, JSON.stringify(shown).slice(0, 120));
   });
 });

@@ -1,39 +1,21 @@
 import { strict as assert } from "node:assert";
 import { InvalidToken, TaskDoesNotExist, TaskTimedOut } from "@aws-sdk/client-sfn";
-import { classifySendTaskError, requestState } from "../../functions/decision/rules";
-import type { ApprovalRequest } from "../../functions/shared/approvalRequest";
+import { isTransientAwsError } from "../../functions/decision/rules";
 
-const base = { expiresAt: "2026-11-22T10:00:00Z" } as ApprovalRequest;
-const before = new Date("2026-11-22T09:59:59Z");
-const at = new Date("2026-11-22T10:00:00Z");
-
-describe("requestState", () => {
-  it("is pending only before the expiry instant", () => {
-    assert.equal(requestState({ ...base, status: "PENDING" }, before), "pending");
-    assert.equal(requestState({ ...base, status: "PENDING" }, at), "expired");
-  });
-  it("reports decided, expired and closed requests as such at any time", () => {
-    assert.equal(requestState({ ...base, status: "APPROVED" }, before), "decided");
-    assert.equal(requestState({ ...base, status: "REJECTED" }, before), "decided");
-    assert.equal(requestState({ ...base, status: "EXPIRED" }, before), "expired");
-    assert.equal(requestState({ ...base, status: "CLOSED" }, before), "closed");
-  });
-});
-
-describe("classifySendTaskError", () => {
+describe("isTransientAwsError", () => {
   const metadata = { $metadata: {} };
-  it("maps Step Functions' task errors", () => {
-    assert.equal(classifySendTaskError(new TaskTimedOut({ message: "Provided task does not exist anymore", ...metadata })), "timedOut");
-    assert.equal(classifySendTaskError(new TaskDoesNotExist({ message: "x", ...metadata })), "gone");
-    assert.equal(classifySendTaskError(new InvalidToken({ message: "x", ...metadata })), "gone");
-  });
   it("treats throttling, server faults and network errors as transient", () => {
-    assert.equal(classifySendTaskError(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" })), "transient");
-    assert.equal(classifySendTaskError(Object.assign(new Error("boom"), { name: "Whatever", $fault: "server" })), "transient");
-    assert.equal(classifySendTaskError(Object.assign(new Error("reset"), { code: "ECONNRESET" })), "transient");
+    assert.equal(isTransientAwsError(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" })), true);
+    assert.equal(isTransientAwsError(Object.assign(new Error("boom"), { name: "Whatever", $fault: "server" })), true);
+    assert.equal(isTransientAwsError(Object.assign(new Error("reset"), { code: "ECONNRESET" })), true);
+    assert.equal(isTransientAwsError(Object.assign(new Error("slow"), { name: "TimeoutError" })), true);
+    assert.equal(isTransientAwsError(Object.assign(new Error("x"), { $metadata: { httpStatusCode: 502 } })), true);
   });
-  it("treats anything else as fatal", () => {
-    assert.equal(classifySendTaskError(Object.assign(new Error("no"), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 400 } })), "fatal");
-    assert.equal(classifySendTaskError(undefined), "fatal");
+  it("treats anything else as fatal, Step Functions' task errors included (their truth is in the execution history)", () => {
+    assert.equal(isTransientAwsError(Object.assign(new Error("no"), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 400 } })), false);
+    for (const error of [new TaskTimedOut({ message: "Provided task does not exist anymore", ...metadata }), new TaskDoesNotExist({ message: "x", ...metadata }), new InvalidToken({ message: "x", ...metadata })]) {
+      assert.equal(isTransientAwsError(error), false, error.name);
+    }
+    assert.equal(isTransientAwsError(undefined), false);
   });
 });
