@@ -10,8 +10,10 @@
  *        |  States.Timeout --> Notify expiry --> Expired
  *        `  anything else, after retries --> Approval request failed (Fail)
  *
- * Any JSON value is accepted as input: an object is used as it is; anything else (an array, a string,
- * a number, null) is wrapped as {"input": value}, because `ResultPath: $.approval` needs an object.
+ * Any JSON value but null is accepted as input: an object is used as it is; anything else (an array, a
+ * string, a number, a boolean) is wrapped as {"input": value}, because `ResultPath: $.approval` needs an
+ * object. No path can select a null input, so Step Functions itself fails a null input at the first state
+ * (States.Runtime, "Path expression '$' does not point to a value"), before anyone is emailed.
  *
  * Approved, Rejected and Expired all end the execution successfully with
  * `$.approval.decision` set to "approved", "rejected" or "expired", so callers

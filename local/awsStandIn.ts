@@ -128,6 +128,10 @@ export class AwsStandIn {
     this.recordEvent(executionArn, { type, ...details });
   }
 
+  executionStatus(executionArn: string): StandInExecution["status"] | undefined {
+    return this.executions.get(executionArn)?.status;
+  }
+
   /** What the execution's history holds, oldest first (what a read-only principal can read). */
   historyOf(executionArn: string): StandInHistoryEvent[] {
     return [...(this.executions.get(executionArn)?.events ?? [])];
@@ -136,6 +140,11 @@ export class AwsStandIn {
   /** Called before the request function runs: resolves with the output that SendTaskSuccess delivers. */
   waitForTaskToken(taskToken: string, executionArn?: string, parameters?: unknown): Promise<string> {
     if (this.closed) return Promise.reject(Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" }));
+    // As in AWS, a finished task is never waiting again, and a stopped execution schedules nothing.
+    if (this.tasks.get(taskToken)?.state === "finished") return Promise.reject(Object.assign(new Error("The task is over."), { name: "TaskFinished" }));
+    if (executionArn && this.executionStatus(executionArn) !== undefined && this.executionStatus(executionArn) !== "RUNNING") {
+      return Promise.reject(Object.assign(new Error("The execution is not running."), { name: "ExecutionNotRunning" }));
+    }
     if (executionArn) {
       // As in AWS, the scheduled task's parameters (the token among them) are in the history.
       this.recordEvent(executionArn, { type: "TaskScheduled", taskScheduledEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", parameters: JSON.stringify(parameters ?? { Payload: { taskToken } }) } });
@@ -176,7 +185,11 @@ export class AwsStandIn {
     this.calls.set(operation, this.callCount(operation) + 1);
 
     const fault = this.faults.get(operation)?.shift();
-    if (fault === "throttle") return sendJson(response, 400, { __type: "ThrottlingException", message: "Rate exceeded" });
+    if (fault === "throttle") {
+      // Each protocol has its own error shape: JSON for Step Functions and KMS, XML for SNS (AWS Query).
+      if (typeof target === "string") return sendJson(response, 400, { __type: "ThrottlingException", message: "Rate exceeded" });
+      return void response.writeHead(400, { "Content-Type": "text/xml" }).end(`<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+    }
     if (fault === "hang") {
       this.hungSockets.add(request.socket);
       request.socket.once("close", () => this.hungSockets.delete(request.socket));

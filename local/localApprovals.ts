@@ -203,6 +203,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         requestApproval: async ({ Payload }) => {
           // The interpreter retries a task even after its execution was aborted: fail fast once closing.
           if (closing) throw Object.assign(new Error("The local stack was closed."), { name: "LocalStackClosed" });
+          // ...and after the execution was stopped (StopExecution): a stopped execution schedules nothing.
+          if (standIn.executionStatus(executionArn) !== "RUNNING") throw Object.assign(new Error("The execution was stopped."), { name: "ExecutionNotRunning" });
           const callback = standIn.waitForTaskToken(taskToken, executionArn, { FunctionName: "request-approval-local", Payload });
           callback.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
           const result = await requestApproval(Payload, { awsRequestId: randomUUID() });

@@ -89,7 +89,16 @@ async function performEffects(deps: DecisionDependencies, request: ApprovalReque
   for (const effect of step.effects) {
     if (effect.type !== "deliver") continue;
     const report = await deliver(deps.workflow, current, effect.output, deps.logger);
-    const delivered = await applyEvent(deps, current.id, { type: "delivery", report });
+    let delivered: Awaited<ReturnType<typeof applyEvent>>;
+    try {
+      delivered = await applyEvent(deps, current.id, { type: "delivery", report });
+    } catch (error) {
+      // The workflow's side is settled; only our record of it failed. Tell the truth from the report: the
+      // record stays SETTLING, and the next visit finds the receipt in the history and records it.
+      deps.logger.warn("Delivery not recorded; the next visit records it", { requestRef: current.id, report: report.type, ...describeError(error) });
+      const told = transition(current, { type: "delivery", report }, { now: deps.now(), stackApprovers: deps.approverEmails });
+      return { request: told.next ?? current, answer: told.answer.type === "deliveryPending" ? told.answer : undefined };
+    }
     if (!delivered) break;
     current = delivered.request;
     if (delivered.step.answer.type === "deliveryPending") answer = delivered.step.answer;

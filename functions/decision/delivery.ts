@@ -22,6 +22,9 @@ export interface Workflow {
   history(executionArn: string): Promise<WorkflowHistoryEvent[]>;
 }
 
+/** Answers that mean the stored token can never be answered (as opposed to a timeout, which history explains). */
+const PERMANENT_TOKEN_ERRORS = new Set(["TaskDoesNotExist", "InvalidToken"]);
+
 /** The waitForTaskToken task: its events carry this resource name. */
 const WAITING_TASK_RESOURCE = "invoke.waitForTaskToken";
 const EXECUTION_END_EVENTS: Record<string, string> = {
@@ -46,7 +49,6 @@ export function receivedFromHistory(events: WorkflowHistoryEvent[], requestRef: 
   const output = parseOutput(succeeded?.taskSucceededEventDetails?.output);
   if (succeeded && output) {
     // Normally our own recorded output; if someone else answered the task with the token, theirs is still the truth.
-    if (output.requestRef !== requestRef) return { type: "delivered", output };
     return { type: "delivered", output };
   }
   if (events.some((event) => event.type === "TaskTimedOut" && event.taskTimedOutEventDetails?.resource === WAITING_TASK_RESOURCE)) return { type: "taskTimedOut" };
@@ -71,6 +73,10 @@ export async function deliver(workflow: Workflow, request: ApprovalRequest, outp
     }
     const received = receivedFromHistory(events, request.id);
     if (received) logger.info("Execution history settles the delivery", { requestRef: request.id, report: received.type });
-    return received ?? { type: "notDelivered", reason: `The workflow did not take the decision yet (${describeError(sendError).errorName}).` };
+    if (received) return received;
+    // The execution still waits, but Step Functions says this token can never be answered: retrying cannot help.
+    const errorName = describeError(sendError).errorName;
+    if (PERMANENT_TOKEN_ERRORS.has(String(errorName))) return { type: "taskGone", reason: `Step Functions no longer accepts this request's task token (${errorName}); the decision cannot reach the workflow.` };
+    return { type: "notDelivered", reason: `The workflow did not take the decision yet (${errorName}).` };
   }
 }

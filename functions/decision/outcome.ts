@@ -40,9 +40,9 @@ function requestStatusCode(outcome: Extract<Outcome, { kind: "request" }>): numb
     case "show":
     case "voteRecorded":
     case "alreadyRecorded":
-      if (CLOSED_STATES.has(state)) return 410;
-      // A vote that settled the request but is not yet confirmed by the workflow: retry advised.
-      return state === "settling" && answer.type !== "show" ? 503 : 200;
+      // A recorded vote is a success for the person, even while its delivery is under way (a double
+      // click during delivery): only `deliveryPending`, when delivery failed for now, asks for a retry.
+      return CLOSED_STATES.has(state) ? 410 : 200;
   }
 }
 

@@ -48,6 +48,7 @@ export type DeliveryReport =
   | { type: "delivered"; output: ApprovalOutput }
   | { type: "taskTimedOut" }
   | { type: "executionEnded"; executionStatus: string }
+  | { type: "taskGone"; reason: string }
   | { type: "notDelivered"; reason: string };
 
 export type LifecycleEvent =
@@ -119,8 +120,9 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
     return previous.decision === event.decision ? { effects: [], answer: { type: "alreadyRecorded" } } : { effects: [], answer: { type: "conflictingVote", previous: previous.decision } };
   }
   if (!isOpen(state)) return { effects: [], answer: { type: "notOpen" } };
-  if (!request.approvers.includes(approver)) return { effects: [], answer: { type: "notAsked" } };
+  // Self-approval first: the requester is told why, rather than that they were not asked.
   if (sameAddress(request.requestedBy, approver) && !request.allowSelfApproval) return { effects: [], answer: { type: "selfApproval" } };
+  if (!request.approvers.includes(approver)) return { effects: [], answer: { type: "notAsked" } };
 
   const cast: Vote = {
     approver,
@@ -177,6 +179,8 @@ function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, s
       const reason = withdrawn ? "The execution was stopped before the decision reached it." : `The execution ended (${report.executionStatus}) before the decision reached it.`;
       return { next: bump(request, { status: withdrawn ? "WITHDRAWN" : "CLOSED", closedReason: reason }), effects: [], answer: { type: "show" } };
     }
+    case "taskGone":
+      return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [], answer: { type: "show" } };
     case "notDelivered":
       // Keep the settlement (votes decided it), free the lease so the next visit tries again.
       return { next: bump(request, { settlement: { ...settlement, leaseUntil: now.toISOString(), lastFailure: report.reason } }), effects: [], answer: { type: "deliveryPending" } };
