@@ -163,7 +163,7 @@ describe("approvers, votes and quorum (dynalite + AWS stand-in)", function () {
         await DynamoDBDocumentClient.from(harness.db.client).send(new PutCommand({ TableName: harness.env.TABLE_NAME, Item: { id: linkKey(forged), requestRef: approval.requestRef, approver: ANN, ttl: item.ttl } }));
         const refused = await harness.call(transport, jsonPost(`/requests/${forged}`, { decision: "approve" }));
         assert.equal(refused.statusCode, 403);
-        assert.equal(jsonOf(refused).error, "not_an_approver");
+        assert.equal(jsonOf(refused).error, "self_approval", "the requester is told why: it is their own request");
         assert.deepEqual(await harness.stored(approval.requestRef), item, "nothing recorded");
 
         // Three approvals needed, but the requester is one of the three: refused before any email or link.
@@ -201,7 +201,7 @@ describe("approvers, votes and quorum (dynalite + AWS stand-in)", function () {
           const choiceOf = (approver: string) => (round % 2 === 1 && approver === CAT ? "reject" : "approve");
           const clicks: HttpCall[] = [ANN, BOB, CAT].flatMap((approver) => [jsonPost(approval.links[approver], { decision: choiceOf(approver) }), formPost(approval.links[approver], { decision: choiceOf(approver) })]);
           const responses = await Promise.all(clicks.map((click) => harness.call(transport, click)));
-          for (const response of responses) assert.ok([200, 409, 503].includes(response.statusCode), `round ${round}: status ${response.statusCode}`);
+          for (const response of responses) assert.ok([200, 409].includes(response.statusCode), `round ${round}: status ${response.statusCode}`);
           assert.equal(sendTaskSuccess(), 1, `round ${round}`);
           assert.equal(approval.deliveries(), 1);
           const output = await approval.received;

@@ -198,11 +198,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
       await assertConsistent(execution, links[BOB], "expired");
     });
 
-    // KNOWN BUG (local/localApprovals.ts with local/awsStandIn.ts): after StopExecution the interpreter still
-    // retries the "Request approval" task, which registers the same task token as waiting again, so a later
-    // SendTaskSuccess succeeds for an aborted execution and the vote is told "approved; the workflow received
-    // this decision". Un-skip once a stopped execution's token can no longer be revived.
-    it.skip("withdrawn: the execution was stopped; a vote is answered 410 and nothing claims a decision [skipped, known bug: the local runner revives a stopped execution's task token]", async () => {
+    it("withdrawn: the execution was stopped; a vote is answered 410 and nothing claims a decision", async () => {
       const { execution, links } = await started();
       const sfn = new SFNClient({ endpoint: process.env.AWS_ENDPOINT_URL_SFN, region: "eu-west-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
       try {
@@ -258,16 +254,16 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
         { name: "an array", input: ["a"] },
         { name: "a string", input: "text" },
         { name: "a number", input: 42 },
-        {
-          name: "null",
-          input: null,
-          // KNOWN BUG (components/stateMachineDefinition.ts): "Inspect input" applies the path "$" to a null
-          // input, which Step Functions (and the local interpreter) fail with States.Runtime before any email,
-          // with a cause that names no problem of the caller's. Un-skip once null is handled or clearly refused.
-          knownBug: "a null input fails the execution at 'Inspect input' (States.Runtime)",
-        },
         { name: "an empty object", input: {} },
       ];
+      it("null: Step Functions refuses it at the first state, before anyone is emailed", async () => {
+        const execution = local.startExecution(null);
+        const outcome = await execution.outcome;
+        assert.equal(outcome.status, "FAILED");
+        assert.deepEqual(outcome.path, [STATE_NAMES.inspectInput]);
+        assert.match(outcome.error?.cause ?? "", /does not point to a value/);
+        assert.deepEqual(await execution.emails, []);
+      });
       for (const { name, input, knownBug } of inputs) {
         (knownBug ? it.skip : it)(`${name}: emailed, shown, approved, and the execution succeeds with the decision${knownBug ? ` [skipped, known bug: ${knownBug}]` : ""}`, async () => {
           const { execution, links } = await started(input);
