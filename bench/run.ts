@@ -150,14 +150,22 @@ async function main() {
       CALLBACK_URL,
       APPROVAL_TIMEOUT_SECONDS: "86400",
       AUDIT_RETENTION_DAYS: "90",
+      LINK_KEY_ID: "arn:aws:kms:eu-west-1:123456789012:key/bench",
+      APPROVER_EMAILS: "approver@example.com",
     };
     Object.assign(process.env, env);
     const requestApproval = createRequestHandler({ ...requestDependencies(env), logger: silent("request-approval") });
     const decide = createDecisionHandler({ ...decisionDependencies(env), logger: silent("decision") });
+    let executions = 0;
     const newRequest = async () => {
       const token = taskToken();
-      const { requestId } = await requestApproval({ taskToken: token, execution: { id: "arn:aws:states:eu-west-1:123456789012:execution:bench:run", name: "run" }, stateMachine: { name: "bench" }, input: { title: "Benchmark" } });
-      void standIn.waitForTaskToken(token).catch(() => undefined); // the workflow waits for this token
+      // One execution per request: a request is named by its execution.
+      const executionArn = `arn:aws:states:eu-west-1:123456789012:execution:bench:run-${executions++}`;
+      standIn.startExecution(executionArn, { title: "Benchmark" });
+      void standIn.waitForTaskToken(token, executionArn).catch(() => undefined); // the workflow waits for this token
+      await requestApproval({ taskToken: token, execution: { id: executionArn, name: "run" }, stateMachine: { name: "bench" }, input: { title: "Benchmark" } });
+      // The approver's link is only in the email: nothing else can produce it.
+      const requestId = /\/requests\/([A-Za-z0-9_-]{32})/.exec(standIn.emails.at(-1)!.message)![1];
       return { token, requestId };
     };
     const pendingForReview = await newRequest();
@@ -171,7 +179,7 @@ async function main() {
     };
     const cold: Partial<Record<"ours" | "reference", Record<string, Spread>>> = {
       ours: {
-        requestApproval: await coldRuns(files.ours.requestApproval, "handler", "promise", () => ({ taskToken: taskToken(), execution: { id: "arn:x", name: "cold" }, stateMachine: { name: "bench" }, input: { title: "Cold start" } }), "ok"),
+        requestApproval: await coldRuns(files.ours.requestApproval, "handler", "promise", () => ({ taskToken: taskToken(), execution: { id: `arn:aws:states:eu-west-1:123456789012:execution:bench:cold-${executions++}`, name: "cold" }, stateMachine: { name: "bench" }, input: { title: "Cold start" } }), "ok"),
         decision: await coldRuns(files.ours.decision, "handler", "promise", reviewEvent, "200"),
       },
     };
