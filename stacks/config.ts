@@ -27,6 +27,18 @@ export interface StackConfig {
   allowSelfApproval: boolean;
   /** Deletion protection (and retain on delete) for the approvals table. */
   tableDeletionProtection: boolean;
+  /** OpenID Connect sign-in for approvers; absent when sign-in is off. */
+  signIn?: {
+    issuer: string;
+    clientId: string;
+    /** Only ever a Pulumi secret; the component stores it in Secrets Manager. */
+    clientSecret: pulumi.Output<string>;
+  };
+  /** Minutes before expiry at which approvers who have not voted get a reminder (largest first). */
+  reminderMinutesBeforeExpiry: number[];
+  /** Where alarms go: an email address (the stack makes a topic), or an existing topic's ARN. */
+  alarmEmail?: string;
+  alarmTopicArn?: string;
 }
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
@@ -48,6 +60,12 @@ export const CONFIG_KEYS = {
   requiredApprovals: { default: 1, description: "Distinct approvers who must approve, 1 to the number of approvers; the first rejection rejects." },
   allowSelfApproval: { default: false, description: "May the requestedBy address approve its own request." },
   tableDeletionProtection: { default: true, description: "Deletion protection for the approvals table (the audit trail), and keep it in AWS on destroy; false only for throwaway stacks." },
+  signInIssuer: { default: undefined, description: "https URL of an OpenID Connect issuer; approvers sign in there before they can see or decide a request. Unset: sign-in off." },
+  signInClientId: { default: undefined, description: "The OpenID client registered for this stack; required with signInIssuer." },
+  signInClientSecret: { default: undefined, description: "The client's secret (pulumi config set --secret); required with signInIssuer. Stored in AWS Secrets Manager." },
+  reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
+  alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
+  alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -59,11 +77,15 @@ export class StackConfigError extends Error {
   }
 }
 
-/** Raw values as `pulumi config` stores them: strings (lists as JSON). */
+/** Raw values as `pulumi config` stores them: strings (lists as JSON). A secret is only known to be set. */
 export type RawStackConfig = Partial<Record<ConfigKey, string>>;
+
+/** The secret config values, read as Pulumi secrets (outputs), never as plain strings. */
+export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret"];
 
 // Deliberately plain: one @, no spaces, a dot in the domain. SNS does the real check when it emails.
 const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
 
 const shown = (value: string) => JSON.stringify(value);
@@ -132,6 +154,50 @@ class Reader {
     return raw === "true";
   }
 
+  httpsUrl(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== "https:" || url.search || url.hash) this.problem(key, value, "it must be an https URL of an OpenID Connect issuer, like https://login.example.com (no query)");
+    return value.replace(/\/+$/, "");
+  }
+
+  email(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value !== undefined && !EMAIL.test(value)) this.problem(key, value, "it must be an email address like platform@example.com");
+    return value;
+  }
+
+  topicArn(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value !== undefined && !SNS_TOPIC_ARN.test(value)) this.problem(key, value, "it must be an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:alarms");
+    return value;
+  }
+
+  /** A list of whole minutes, each from 1 to below `max`; as JSON or comma-separated. */
+  minuteList(key: ConfigKey, max: number): number[] {
+    const raw = this.value(key);
+    if (raw === undefined) return [];
+    let list: unknown;
+    try {
+      list = raw.startsWith("[") ? JSON.parse(raw) : raw.split(",").map((item) => Number(item.trim()));
+    } catch {
+      list = undefined;
+    }
+    const allowed = `it must be a list of whole minutes from 1 to ${max - 1} (less than approvalTimeoutMinutes), e.g. [60, 10]`;
+    if (Array.isArray(list) && list.length === 0) return []; // Pulumi.yaml's default
+    if (!Array.isArray(list) || !list.every((item) => Number.isInteger(item) && item >= 1 && item < max)) {
+      this.problem(key, raw, allowed);
+      return [];
+    }
+    return [...new Set(list as number[])].sort((a, b) => b - a);
+  }
+
   lambdaArn(key: ConfigKey): string | undefined {
     const value = this.value(key);
     if (value !== undefined && !LAMBDA_ARN.test(value)) this.problem(key, value, "it must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:deploy");
@@ -155,7 +221,23 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     requiredApprovals: read.integer("requiredApprovals", 1, 100),
     allowSelfApproval: read.boolean("allowSelfApproval"),
     tableDeletionProtection: read.boolean("tableDeletionProtection"),
+    reminderMinutesBeforeExpiry: [],
+    alarmEmail: read.email("alarmEmail"),
+    alarmTopicArn: read.topicArn("alarmTopicArn"),
   };
+  config.reminderMinutesBeforeExpiry = read.minuteList("reminderMinutesBeforeExpiry", config.approvalTimeoutMinutes);
+  if (config.alarmEmail && config.alarmTopicArn) {
+    read.problems.push(`human-approval:alarmTopicArn is ${shown(config.alarmTopicArn)}: set either alarmEmail or alarmTopicArn, not both.`);
+  }
+  const issuer = read.httpsUrl("signInIssuer");
+  const clientId = read.value("signInClientId");
+  const secretSet = read.value("signInClientSecret") !== undefined;
+  if (issuer !== undefined || clientId !== undefined || secretSet) {
+    // Sign-in needs all three; name each one that is missing.
+    if (issuer === undefined) read.problems.push("human-approval:signInIssuer is not set: sign-in needs the issuer's https URL with signInClientId and signInClientSecret.");
+    if (clientId === undefined) read.problems.push("human-approval:signInClientId is not set: sign-in needs the OpenID client id registered for this stack.");
+    if (!secretSet) read.problems.push("human-approval:signInClientSecret is not set: sign-in needs the client secret, set with pulumi config set --secret human-approval:signInClientSecret <secret>.");
+  }
   if (config.approverEmails.length > 0 && config.requiredApprovals > config.approverEmails.length) {
     read.problems.push(`human-approval:requiredApprovals is "${config.requiredApprovals}": it must be at most the number of approverEmails (${config.approverEmails.length}), or no request could ever be approved.`);
   }
@@ -166,12 +248,38 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   return config;
 }
 
+/** Pulumi's own record of which keys were set with --secret (internal in @pulumi/pulumi; undefined if unknown). */
+function isSetAsSecret(key: string): boolean | undefined {
+  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+  return typeof runtimeConfig.isConfigSecret === "function" ? runtimeConfig.isConfigSecret(key) : undefined;
+}
+
 /** Reads the `human-approval` namespace; a bad value fails preview and up with a RunError (no stack trace). */
 export function loadStackConfig(config: pulumi.Config = new pulumi.Config("human-approval")): StackConfig {
   const raw: RawStackConfig = {};
-  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) raw[key] = config.get(key);
+  const secrets = new Map<ConfigKey, pulumi.Output<string>>();
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    if (!SECRET_KEYS.includes(key)) {
+      raw[key] = config.get(key);
+      continue;
+    }
+    // Read secrets only as secrets: their value never passes through a plain string here.
+    const secret = config.getSecret(key);
+    if (secret === undefined) continue;
+    secrets.set(key, secret);
+    raw[key] = "(secret)";
+  }
   try {
-    return parseStackConfig(raw);
+    const problems: string[] = [];
+    for (const key of secrets.keys()) {
+      if (isSetAsSecret(`human-approval:${key}`) === false) problems.push(`human-approval:${key} is stored in clear: set it again with pulumi config set --secret human-approval:${key} <value>.`);
+    }
+    if (problems.length > 0) throw new StackConfigError(problems);
+    const parsed = parseStackConfig(raw);
+    if (parsed.signIn === undefined && raw.signInIssuer && secrets.has("signInClientSecret")) {
+      parsed.signIn = { issuer: raw.signInIssuer.trim().replace(/\/+$/, ""), clientId: raw.signInClientId!.trim(), clientSecret: secrets.get("signInClientSecret")! };
+    }
+    return parsed;
   } catch (error) {
     if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
     throw error;

@@ -31,7 +31,41 @@ describe("stack configuration", () => {
       apiThrottleBurstLimit: 20,
       decisionReservedConcurrency: 5,
       approvedFunctionArn: undefined,
+      requiredApprovals: 1,
+      allowSelfApproval: false,
+      tableDeletionProtection: true,
+      reminderMinutesBeforeExpiry: [],
+      alarmEmail: undefined,
+      alarmTopicArn: undefined,
     });
+  });
+
+  it("sign-in needs the issuer, the client id and the secret together; the issuer must be https", () => {
+    const signIn = { signInIssuer: "https://login.example.com/", signInClientId: "approvals", signInClientSecret: "(secret)" };
+    assert.deepEqual(problemsOf({ ...valid, signInIssuer: "https://login.example.com" }), [
+      "human-approval:signInClientId is not set: sign-in needs the OpenID client id registered for this stack.",
+      "human-approval:signInClientSecret is not set: sign-in needs the client secret, set with pulumi config set --secret human-approval:signInClientSecret <secret>.",
+    ]);
+    assert.match(problemsOf({ ...valid, ...signIn, signInIssuer: "http://login.example.com" })[0], /human-approval:signInIssuer is "http:\/\/login.example.com": it must be an https URL/);
+    assert.match(problemsOf({ ...valid, signInClientId: "approvals" })[0], /human-approval:signInIssuer is not set/);
+    assert.doesNotThrow(() => parseStackConfig({ ...valid, ...signIn }));
+  });
+
+  it("reads reminders as minutes before expiry, largest first, and alarms as an address or a topic", () => {
+    assert.deepEqual(parseStackConfig({ ...valid, reminderMinutesBeforeExpiry: "[10, 60]" }).reminderMinutesBeforeExpiry, [60, 10]);
+    assert.deepEqual(parseStackConfig({ ...valid, reminderMinutesBeforeExpiry: "[]" }).reminderMinutesBeforeExpiry, []);
+    assert.match(problemsOf({ ...valid, approvalTimeoutMinutes: "30", reminderMinutesBeforeExpiry: "[45]" })[0], /human-approval:reminderMinutesBeforeExpiry is "\[45\]": it must be a list of whole minutes from 1 to 29/);
+    assert.equal(parseStackConfig({ ...valid, alarmEmail: "platform@example.com" }).alarmEmail, "platform@example.com");
+    assert.match(problemsOf({ ...valid, alarmEmail: "platform" })[0], /human-approval:alarmEmail is "platform"/);
+    assert.match(problemsOf({ ...valid, alarmEmail: "a@example.com", alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:alarms" })[0], /either alarmEmail or alarmTopicArn/);
+  });
+
+  it("refuses a quorum larger than the approvers, and a boolean that is not true or false", () => {
+    assert.throws(() => parseStackConfig({ ...valid, requiredApprovals: "2" }), /human-approval:requiredApprovals is "2": it must be at most the number of approverEmails \(1\)/);
+    assert.equal(parseStackConfig({ ...valid, approverEmails: '["a@example.com","b@example.com"]', requiredApprovals: "2" }).requiredApprovals, 2);
+    assert.throws(() => parseStackConfig({ ...valid, requiredApprovals: "0" }), /human-approval:requiredApprovals is "0"/);
+    assert.throws(() => parseStackConfig({ ...valid, allowSelfApproval: "yes" }), /human-approval:allowSelfApproval is "yes": it must be true or false/);
+    assert.equal(parseStackConfig({ ...valid, tableDeletionProtection: "false" }).tableDeletionProtection, false);
   });
 
   it("reads every transport and the limits of the numeric keys", () => {
@@ -76,8 +110,35 @@ describe("stack configuration", () => {
   it("fails the Pulumi program with a RunError (no stack trace) naming the key", async () => {
     const pulumi = await import("@pulumi/pulumi");
     const { loadStackConfig } = await import("../../stacks/config");
-    const config = { get: (key: string) => ({ transport: "smtp", approverEmails: '["a@example.com"]' })[key] } as unknown as InstanceType<typeof pulumi.Config>;
+    const config = { get: (key: string) => ({ transport: "smtp", approverEmails: '["a@example.com"]' })[key], getSecret: () => undefined } as unknown as InstanceType<typeof pulumi.Config>;
     assert.throws(() => loadStackConfig(config), (error: Error) => pulumi.RunError.isInstance(error) && /human-approval:transport is "smtp"/.test(error.message));
+  });
+
+  it("reads the client secret only as a Pulumi secret, never with get", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const { loadStackConfig } = await import("../../stacks/config");
+    const values: Record<string, string> = { approverEmails: '["a@example.com"]', signInIssuer: "https://login.example.com", signInClientId: "approvals" };
+    const config = {
+      get: (key: string) => {
+        if (key === "signInClientSecret") throw new Error("the secret was read in clear");
+        return values[key];
+      },
+      getSecret: (key: string) => (key === "signInClientSecret" ? pulumi.secret("s3cret") : undefined),
+    } as unknown as InstanceType<typeof pulumi.Config>;
+    // Stored in clear (pulumi config set without --secret): refused, naming the key and the fix.
+    assert.throws(() => loadStackConfig(config), (error: Error) => pulumi.RunError.isInstance(error) && /human-approval:signInClientSecret is stored in clear: set it again with pulumi config set --secret/.test(error.message));
+    // Set with --secret, as Pulumi records it for the program.
+    const previous = pulumi.runtime.allConfig();
+    pulumi.runtime.setAllConfig(previous, ["human-approval:signInClientSecret"]);
+    let loaded: ReturnType<typeof loadStackConfig>;
+    try {
+      loaded = loadStackConfig(config);
+    } finally {
+      pulumi.runtime.setAllConfig(previous, []);
+    }
+    assert.equal(loaded.signIn?.issuer, "https://login.example.com");
+    assert.equal(loaded.signIn?.clientId, "approvals");
+    assert.ok(pulumi.Output.isInstance(loaded.signIn?.clientSecret));
   });
 
   describe("Pulumi.yaml", () => {
