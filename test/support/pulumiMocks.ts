@@ -59,6 +59,8 @@ const mocks: pulumi.runtime.Mocks = {
     switch (args.token) {
       case "aws:index/getPartition:getPartition":
         return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+      case "aws:index/getRegion:getRegion":
+        return { region: REGION, name: REGION, id: REGION, endpoint: `ec2.${REGION}.amazonaws.com`, description: "Europe (Ireland)" };
       case "aws:index/getCallerIdentity:getCallerIdentity":
         return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "test", id: ACCOUNT };
       default:
@@ -78,14 +80,62 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
 
-/** Waits until the program stops declaring resources (registrations finish asynchronously). */
-export async function settled(): Promise<void> {
-  let quietTicks = 0;
-  let count = declared.length;
-  while (quietTicks < 20) {
-    await new Promise((resolve) => setImmediate(resolve));
-    quietTicks = declared.length === count ? quietTicks + 1 : 0;
-    count = declared.length;
+/**
+ * How long `settled()` waits for Pulumi's registrations before failing. Generous on
+ * purpose: it only bounds a hang (esbuild bundling under a loaded CPU takes seconds),
+ * and stays below the 60 s mocha timeout of the suites so this error, not mocha's, shows.
+ */
+const SETTLE_DEADLINE_MS = 45_000;
+
+/** What Pulumi's runtime keeps of its outstanding work; none of it is in the typings (`@internal`). */
+interface PulumiRuntimeInternals {
+  /** Resolves once every registration, read, invoke and registerOutputs begun so far has finished (what `disconnect` awaits). */
+  waitForRPCs?: () => Promise<void>;
+}
+
+/** Labels of Pulumi's promises still pending (e.g. `resource:name[type]`), for the deadline's message; best effort. */
+function pendingPulumiWork(): string[] {
+  try {
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates?: Set<{ _debugCtx?: string }> } };
+    const labels = [...(state.getStore().leakCandidates ?? [])].map((promise) => promise._debugCtx ?? "?");
+    return [...new Set(labels.filter((label) => label.startsWith("resource:") || label.startsWith("monitor.")))];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits until every resource the program has declared so far is registered with the
+ * mocks, i.e. `declared` is complete. Each registration starts synchronously in the
+ * resource's constructor and takes an `rpcKeepAlive` from Pulumi's runtime, released only
+ * after the mocks' `newResource` answered (or the registration failed); `waitForRPCs` is
+ * what Pulumi itself awaits before disconnecting, and waits again for any work that joins
+ * the queue before it drains. Inputs still resolving, such as esbuild bundling the Lambda
+ * code, are thus waited for, however slow. (A resource declared inside an `apply` is only
+ * covered once its constructor has run; this program declares all of them in constructors.)
+ * Fails after `deadlineMs` with what is still pending, rather than hanging.
+ */
+export async function settled(deadlineMs: number = SETTLE_DEADLINE_MS): Promise<void> {
+  const waitForRPCs = (pulumi.runtime as PulumiRuntimeInternals).waitForRPCs;
+  if (typeof waitForRPCs !== "function") {
+    throw new Error("settled(): this @pulumi/pulumi has no runtime.waitForRPCs, so registrations cannot be awaited; update test/support/pulumiMocks.ts");
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const pending = pendingPulumiWork();
+      reject(
+        new Error(
+          `settled(): Pulumi registrations still in flight after ${deadlineMs / 1000} s (${declared.length} resources declared so far)` +
+            (pending.length ? `; pending: ${pending.slice(0, 10).join(", ")}${pending.length > 10 ? `, and ${pending.length - 10} more` : ""}` : ""),
+        ),
+      );
+    }, deadlineMs);
+  });
+  try {
+    await Promise.race([waitForRPCs(), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
