@@ -30,6 +30,8 @@ const T = {
   role: "aws:iam/role:Role",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   stateMachine: "aws:sfn/stateMachine:StateMachine",
+  kmsKey: "aws:kms/key:Key",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 };
 const TRANSPORT_TYPES: Record<Transport, string[]> = {
   restApi: [T.restApi, T.restResource, T.restMethod, T.restIntegration, T.restDeployment, T.restStage, T.restMethodSettings],
@@ -80,8 +82,11 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
         assert.equal(count(T.function), 2);
         assert.equal(count(T.stateMachine), 1);
         assert.equal(count(T.role), 3);
-        assert.equal(count(T.rolePolicy), 3);
+        // request-approval, decision, decision-verify (history of this state machine's executions), state machine
+        assert.equal(count(T.rolePolicy), 4);
         assert.equal(count(T.logGroup), 3);
+        assert.equal(count(T.kmsKey), 1);
+        assert.equal(count(T.topicPolicy), 1);
         assert.deepEqual(stack.resources.ofType(T.subscription).map((s) => [s.inputs.protocol, s.inputs.endpoint]), approverEmails.map((email) => ["email", email]));
       });
 
@@ -118,14 +123,20 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
 
       it("configures the functions through the environment", () => {
         const table = stack.resources.one(T.table);
+        const topic = stack.resources.one(T.topic).state.arn;
         assert.deepEqual(stack.requestFunction.inputs.environment.variables, {
           TABLE_NAME: table.state.name,
-          TOPIC_ARN: stack.resources.one(T.topic).state.arn,
+          TOPIC_ARN: topic,
+          LINK_KEY_ID: stack.resources.one(T.kmsKey).state.arn,
+          APPROVER_EMAILS: "ops@example.com,lead@example.com",
+          REQUIRED_APPROVALS: "1",
+          ALLOW_SELF_APPROVAL: "false",
           CALLBACK_URL: stack.callbackUrl,
           APPROVAL_TIMEOUT_SECONDS: "5400",
           AUDIT_RETENTION_DAYS: "60",
         });
-        assert.deepEqual(stack.decisionFunction.inputs.environment.variables, { TABLE_NAME: table.state.name });
+        // Approvers' addresses are not secret; no variable holds a key, a secret or a link.
+        assert.deepEqual(stack.decisionFunction.inputs.environment.variables, { TABLE_NAME: table.state.name, TOPIC_ARN: topic, APPROVER_EMAILS: "ops@example.com,lead@example.com" });
       });
 
       it("sets the configured retention on every log group", () => {
@@ -144,12 +155,20 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
       it("grants each role only what it needs, on this stack's resources", () => {
         const table = stack.resources.one(T.table).state.arn;
         const topic = stack.resources.one(T.topic).state.arn;
+        const key = stack.resources.one(T.kmsKey).state.arn;
         const request = policyOf(stack.resources, `${stack.name}-request-approval-policy`);
         const decision = policyOf(stack.resources, `${stack.name}-decision-policy`);
+        const verify = policyOf(stack.resources, `${stack.name}-decision-verify-policy`);
         const machine = policyOf(stack.resources, `${stack.name}-state-machine-policy`);
-        for (const policy of [request, decision, machine]) assertLeastPrivilege(policy);
-        assert.deepEqual(request.Statement.map((s: any) => s.Resource), [table, topic, `${stack.resources.one(T.logGroup, `${stack.name}-request-approval-logs`).state.arn}:*`]);
-        assert.deepEqual(decision.Statement.map((s: any) => s.Resource), [table, "*", `${stack.resources.one(T.logGroup, `${stack.name}-decision-logs`).state.arn}:*`]);
+        for (const policy of [request, decision, verify, machine]) assertLeastPrivilege(policy);
+        assert.deepEqual(request.Statement.map((s: any) => s.Resource), [table, topic, key, `${stack.resources.one(T.logGroup, `${stack.name}-request-approval-logs`).state.arn}:*`]);
+        assert.deepEqual(decision.Statement.map((s: any) => s.Resource), [table, "*", topic, `${stack.resources.one(T.logGroup, `${stack.name}-decision-logs`).state.arn}:*`]);
+        // Only the decision role reads execution history, and only of this state machine's executions.
+        const machineName = stack.resources.one(T.stateMachine).state.name;
+        assert.deepEqual(verify.Statement, [{ Sid: "ConfirmWhatTheWorkflowReceived", Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:${machineName}:*` }]);
+        assert.equal(verify.Statement.length, 1);
+        // Only the request role may make links: nothing else is granted kms:GenerateMac.
+        assert.ok(!JSON.stringify(decision).includes("kms:"));
         assert.deepEqual(machine.Statement[0].Resource, [stack.requestFunction.state.arn]);
       });
 
@@ -159,6 +178,51 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
         assert.equal(trust("request-approval").Principal.Service, "lambda.amazonaws.com");
         assert.equal(trust("state-machine").Principal.Service, "states.amazonaws.com");
         assert.deepEqual(trust("state-machine").Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+      });
+
+      it("makes links with a KMS HMAC key that only the request-approval role may use", () => {
+        const key = stack.resources.one(T.kmsKey).inputs;
+        assert.equal(key.customerMasterKeySpec, "HMAC_256");
+        assert.equal(key.keyUsage, "GENERATE_VERIFY_MAC");
+        const policy = JSON.parse(key.policy);
+        const requestRole = stack.resources.one(T.role, `${stack.name}-request-approval-role`).state.arn;
+        const deny = policy.Statement.find((statement: any) => statement.Effect === "Deny");
+        assert.deepEqual(deny.Action, ["kms:GenerateMac", "kms:VerifyMac"]);
+        assert.deepEqual(deny.Condition, { ArnNotEquals: { "aws:PrincipalArn": requestRole } });
+      });
+
+      it("gives the topic a policy: only the functions publish, only approvers' addresses subscribe, by email", () => {
+        const topic = stack.resources.one(T.topic).state.arn;
+        const topicPolicy = stack.resources.one(T.topicPolicy);
+        assert.equal(topicPolicy.inputs.arn, topic);
+        const statements = JSON.parse(topicPolicy.inputs.policy).Statement;
+        const roles = ["request-approval", "decision"].map((role) => stack.resources.one(T.role, `${stack.name}-${role}-role`).state.arn);
+        assert.deepEqual(statements.find((s: any) => s.Sid === "StackFunctionsPublish").Principal, { AWS: roles });
+        assert.deepEqual(statements.find((s: any) => s.Sid === "NobodyElsePublishes").Condition, { ArnNotEquals: { "aws:PrincipalArn": roles } });
+        assert.deepEqual(statements.find((s: any) => s.Sid === "OnlyApproverAddresses").Condition, { StringNotEqualsIgnoreCase: { "sns:Endpoint": approverEmails } });
+        assert.deepEqual(statements.find((s: any) => s.Sid === "OnlyEmailSubscriptions").Condition, { StringNotEquals: { "sns:Protocol": "email" } });
+        // Nothing is allowed to everyone.
+        for (const statement of statements.filter((s: any) => s.Effect === "Allow")) assert.notEqual(statement.Principal, "*");
+      });
+
+      it("routes each approver's messages to that approver only, with a filter policy per subscription", () => {
+        const subscriptions = stack.resources.ofType(T.subscription);
+        assert.deepEqual(subscriptions.map((subscription) => subscription.inputs.endpoint).sort(), [...approverEmails].sort());
+        for (const subscription of subscriptions) {
+          assert.equal(subscription.inputs.filterPolicyScope, "MessageAttributes");
+          assert.deepEqual(JSON.parse(subscription.inputs.filterPolicy), { approver: [subscription.inputs.endpoint.toLowerCase()] });
+          // The logical name is the address, so adding a filter updates a confirmed subscription in place.
+          assert.equal(subscription.name, `${stack.name}-approver-${subscription.inputs.endpoint}`);
+        }
+      });
+
+      it("protects the audit table from deletion, and indexes requests by status", () => {
+        const table = stack.resources.one(T.table).inputs;
+        assert.equal(table.deletionProtectionEnabled, true);
+        assert.equal(table.globalSecondaryIndexes.length, 1);
+        const index = table.globalSecondaryIndexes[0];
+        assert.equal(index.projectionType, "INCLUDE");
+        assert.ok(!index.nonKeyAttributes.includes("taskToken"), "the index never copies the task token");
       });
 
       it("deploys a valid standard state machine that waits on the request function, logging errors without execution data", () => {
@@ -278,7 +342,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
       const { CALLBACK_URL: a, ...restA } = env(deployed.functionUrl);
       const { CALLBACK_URL: b, ...restB } = env(deployed.httpApi);
       assert.notEqual(a, b);
-      assert.deepEqual(restA, { ...restB, TABLE_NAME: restA.TABLE_NAME, TOPIC_ARN: restA.TOPIC_ARN });
+      assert.deepEqual(restA, { ...restB, TABLE_NAME: restA.TABLE_NAME, TOPIC_ARN: restA.TOPIC_ARN, LINK_KEY_ID: restA.LINK_KEY_ID });
     });
   });
 

@@ -16,7 +16,9 @@ describe("state machine definition", () => {
   });
 
   it("waits for the task token with the configured timeout and keeps the input", () => {
-    assert.equal(definition.StartAt, STATE_NAMES.requestApproval);
+    assert.equal(definition.StartAt, STATE_NAMES.inspectInput);
+    assert.equal((definition.States[STATE_NAMES.unwrapInput] as any).Next, STATE_NAMES.requestApproval);
+    assert.equal((definition.States[STATE_NAMES.wrapInput] as any).Next, STATE_NAMES.requestApproval);
     assert.equal(task.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
     assert.equal(task.TimeoutSeconds, 3600);
     assert.equal(task.ResultPath, "$.approval");
@@ -33,14 +35,22 @@ describe("state machine definition", () => {
     assert.equal(task.Retry[0].MaxAttempts, 0);
   });
 
-  it("sends a timeout down a named expired path, and any other failure to a named Fail state", () => {
-    assert.deepEqual(task.Catch[0].ErrorEquals, ["States.Timeout"]);
-    assert.equal(task.Catch[0].Next, STATE_NAMES.expired);
+  it("sends a refusal to a Fail state that carries its reason, a timeout down a named expired path (via the expiry notice), anything else to a named Fail state", () => {
+    assert.deepEqual(task.Catch[0].ErrorEquals, ["InvalidApprovalRequest", "InvalidApprovalPayload"]);
+    const refused = definition.States[task.Catch[0].Next] as any;
+    assert.equal(refused.Type, "Fail");
+    assert.equal(refused.CausePath, "$.approvalError.Cause");
+    assert.deepEqual(task.Catch[1].ErrorEquals, ["States.Timeout"]);
+    assert.equal(task.Catch[1].Next, STATE_NAMES.notifyExpiry);
+    const notify = definition.States[STATE_NAMES.notifyExpiry] as any;
+    assert.equal(notify.Parameters.Payload.kind, "expired");
+    assert.equal(notify.Next, STATE_NAMES.expired);
+    assert.equal(notify.Catch[0].Next, STATE_NAMES.expired, "a failed notice never turns an expiry into a failure");
     assert.equal(definition.States[STATE_NAMES.expired].Type, "Pass");
     assert.deepEqual((definition.States[STATE_NAMES.expired] as any).Result, { decision: "expired" });
     assert.equal((definition.States[STATE_NAMES.expired] as any).ResultPath, "$.approval");
-    assert.deepEqual(task.Catch[1].ErrorEquals, ["States.ALL"]);
-    assert.equal(definition.States[task.Catch[1].Next].Type, "Fail");
+    assert.deepEqual(task.Catch[2].ErrorEquals, ["States.ALL"]);
+    assert.equal(definition.States[task.Catch[2].Next].Type, "Fail");
   });
 
   it("approves only on decision \"approved\"; anything else takes the Default to Rejected", () => {

@@ -42,7 +42,9 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:sfn/stateMachine:StateMachine":
-      return { arn: arn("states", `stateMachine:${name}`) };
+      return { arn: arn("states", `stateMachine:${name}`), name };
+    case "aws:kms/key:Key":
+      return { arn: arn("kms", `key/${id}`), keyId: id };
     default:
       return {};
   }
