@@ -5,7 +5,7 @@ import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
-import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, requestApprovalPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
+import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { DECISION_ENDPOINTS } from "./transports";
 
@@ -90,7 +90,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: protectTable,
       // The policy pack lets a table go without deletion protection only when it is marked throwaway.
-      ...(protectTable ? {} : { tags: { "human-approval:throwaway": "true" } }),
+      ...(protectTable ? {} : { tags: { [THROWAWAY_TABLE_TAG]: "true" } }),
     }, {
       parent,
       // The audit trail outlives a mistaken destroy or rename: Pulumi forgets the table, AWS keeps it.

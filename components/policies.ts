@@ -83,6 +83,9 @@ export function linkKeyPolicy(args: { account: string; partition: string; reques
   };
 }
 
+/** Tag the component puts on the approvals table when deletion protection is turned off; the policy pack reads it. */
+export const THROWAWAY_TABLE_TAG = "human-approval:throwaway";
+
 /** Tag naming each Lambda function's role ("decision" or "request-approval"); the policy pack reads it. */
 export const FUNCTION_ROLE_TAG = "human-approval:role";
 

@@ -4,14 +4,14 @@
  * so tests call each rule directly with passing and failing resources.
  */
 // The component's pure IAM module (no imports of its own), so the pack and the stack share one list.
-import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS } from "../components/policies";
+import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS, THROWAWAY_TABLE_TAG } from "../components/policies";
+export { THROWAWAY_TABLE_TAG };
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
 /** Actions AWS offers no resource-level permissions for: the only ones allowed on Resource "*". */
 export const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set(["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat", ...LOG_DELIVERY_ACTIONS]);
 export const CURRENT_NODE_RUNTIMES = new Set(["nodejs22.x", "nodejs24.x"]);
 /** A table tagged with this key and the value "true" may go without deletion protection (config `tableDeletionProtection: false`). */
-export const THROWAWAY_TABLE_TAG = "human-approval:throwaway";
 
 type Resource = Pick<ResourceValidationArgs, "type" | "props">;
 type Rule = (resource: Resource, report: ReportViolation) => void;

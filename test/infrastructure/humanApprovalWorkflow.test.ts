@@ -346,6 +346,15 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
     });
   });
 
+  describe("tableDeletionProtection: false", () => {
+    it("turns deletion protection off and tags the table throwaway, which the policy pack then accepts", async () => {
+      const stack = await deploy("functionUrl", { tableDeletionProtection: false } as never);
+      const table = stack.resources.one(T.table).inputs;
+      assert.equal(table.deletionProtectionEnabled, false);
+      assert.deepEqual(table.tags, { "human-approval:throwaway": "true" });
+    });
+  });
+
   describe("approvedFunctionArn", () => {
     it("adds the continuation to the definition and only that function to the state machine's policy", async () => {
       const approvedFunctionArn = "arn:aws:lambda:eu-west-1:123456789012:function:deploy";
