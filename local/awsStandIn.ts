@@ -1,7 +1,7 @@
 /**
  * A stand-in for the AWS calls DynamoDB cannot cover locally: SNS Publish (AWS Query protocol),
  * KMS GenerateMac (JSON 1.1), and Step Functions SendTaskSuccess, GetExecutionHistory,
- * DescribeExecution and StopExecution (JSON 1.0). It listens on 127.0.0.1 and speaks their wire
+ * DescribeExecution, StopExecution and (through a hook the local runner sets) StartExecution (JSON 1.0). It listens on 127.0.0.1 and speaks their wire
  * formats, so the handlers' real SDK clients reach it through AWS_ENDPOINT_URL_*; and it can inject
  * the faults a real network has (a reply lost after the call was applied, a hung connection,
  * throttling), so tests exercise the SDK's real timeouts and retries.
@@ -43,7 +43,22 @@ interface StandInExecution {
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
   events: Array<StandInHistoryEvent & { id: number; timestamp: number }>;
   onStop?: () => void;
+  /** What DescribeExecution answers besides the status. */
+  input: string;
+  startDate: number;
+  stopDate?: number;
+  result?: ExecutionResult;
 }
+
+/** How an execution ended, as DescribeExecution reports it. */
+export interface ExecutionResult {
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** StartExecution, answered by whoever runs executions (the local runner): the new execution's ARN. */
+export type StartExecutionHook = (request: { stateMachineArn: string; input: unknown; name?: string }) => { executionArn: string };
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -78,6 +93,8 @@ export class AwsStandIn {
   private server?: Server;
   private closed = false;
   private nextEventId = 1;
+  /** Set by the local runner: StartExecution starts one of its executions. */
+  onStartExecution?: StartExecutionHook;
 
   /** Starts listening; returns the endpoint URL for every service it stands in for. */
   async listen(): Promise<string> {
@@ -110,7 +127,7 @@ export class AwsStandIn {
 
   /** Registers an execution; `onStop` runs when StopExecution is called for it. */
   startExecution(executionArn: string, input: unknown, onStop?: () => void): void {
-    this.executions.set(executionArn, { status: "RUNNING", events: [], onStop });
+    this.executions.set(executionArn, { status: "RUNNING", events: [], onStop, input: JSON.stringify(input) ?? "null", startDate: Date.now() / 1000 });
     this.recordEvent(executionArn, { type: "ExecutionStarted", executionStartedEventDetails: { input: JSON.stringify(input) } });
   }
 
@@ -120,10 +137,12 @@ export class AwsStandIn {
     execution.events.push({ ...event, id: this.nextEventId++, timestamp: Date.now() / 1000 });
   }
 
-  endExecution(executionArn: string, status: Exclude<StandInExecution["status"], "RUNNING">, details: Record<string, unknown> = {}): void {
+  endExecution(executionArn: string, status: Exclude<StandInExecution["status"], "RUNNING">, details: Record<string, unknown> = {}, result: ExecutionResult = {}): void {
     const execution = this.executions.get(executionArn);
     if (!execution || execution.status !== "RUNNING") return;
     execution.status = status;
+    execution.stopDate = Date.now() / 1000;
+    execution.result = result;
     const type = { SUCCEEDED: "ExecutionSucceeded", FAILED: "ExecutionFailed", ABORTED: "ExecutionAborted", TIMED_OUT: "ExecutionTimedOut" }[status];
     this.recordEvent(executionArn, { type, ...details });
   }
@@ -247,14 +266,40 @@ export class AwsStandIn {
       case "DescribeExecution": {
         const execution = this.executions.get(String(request.executionArn));
         if (!execution) return sendJson(response, 400, { __type: "ExecutionDoesNotExist", message: "Execution does not exist." });
-        return sendJson(response, 200, { executionArn: request.executionArn, status: execution.status, startDate: execution.events[0]?.timestamp });
+        const executionArn = String(request.executionArn);
+        return sendJson(response, 200, {
+          executionArn,
+          stateMachineArn: executionArn.replace(":execution:", ":stateMachine:").replace(/:[^:]+$/, ""),
+          name: executionArn.split(":").pop(),
+          status: execution.status,
+          startDate: execution.events[0]?.timestamp,
+          input: execution.input,
+          ...(execution.stopDate === undefined ? {} : { stopDate: execution.stopDate }),
+          ...execution.result,
+        });
+      }
+      case "StartExecution": {
+        if (!this.onStartExecution) return sendJson(response, 400, { __type: "UnknownOperationException", message: "The local stand-in runs no executions by itself." });
+        let input: unknown;
+        try {
+          input = JSON.parse(typeof request.input === "string" ? request.input : "{}");
+        } catch {
+          return sendJson(response, 400, { __type: "InvalidExecutionInput", message: "Invalid State Machine Execution Input: the input is not JSON." });
+        }
+        try {
+          const started = this.onStartExecution({ stateMachineArn: String(request.stateMachineArn ?? ""), input, name: typeof request.name === "string" ? request.name : undefined });
+          return sendJson(response, 200, { executionArn: started.executionArn, startDate: Date.now() / 1000 });
+        } catch (error) {
+          return sendJson(response, 400, { __type: (error as Error).name, message: (error as Error).message });
+        }
       }
       case "StopExecution": {
         const execution = this.executions.get(String(request.executionArn));
         if (!execution) return sendJson(response, 400, { __type: "ExecutionDoesNotExist", message: "Execution does not exist." });
         if (execution.status === "RUNNING") {
           for (const [token, task] of this.tasks) if (task.executionArn === request.executionArn) this.finishTask(token);
-          this.endExecution(String(request.executionArn), "ABORTED", { executionAbortedEventDetails: { error: request.error, cause: request.cause } });
+          const stop = { error: typeof request.error === "string" ? request.error : undefined, cause: typeof request.cause === "string" ? request.cause : undefined };
+          this.endExecution(String(request.executionArn), "ABORTED", { executionAbortedEventDetails: { error: request.error, cause: request.cause } }, stop);
           execution.onStop?.();
         }
         return sendJson(response, 200, { stopDate: Date.now() / 1000 });

@@ -18,7 +18,38 @@ export interface ExpiryPayload {
   execution: { id: string; name: string };
 }
 
-export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload;
+/** The reminder schedule (an EventBridge rule, `reminderMinutesBeforeExpiry`): remind approvers who have not voted. */
+export interface RemindPayload {
+  kind: "remind";
+}
+
+/**
+ * EventBridge's "Step Functions Execution Status Change" for this state machine, as the rule delivers it
+ * (status ABORTED, FAILED or TIMED_OUT): the request of a stopped execution is withdrawn, others closed.
+ * See withdrawal.ts.
+ */
+export interface ExecutionEndedPayload {
+  kind: "executionEnded";
+  execution: { id: string; name: string };
+  status: string;
+  error?: string;
+  cause?: string;
+}
+
+export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload | RemindPayload | ExecutionEndedPayload;
+
+export const EXECUTION_STATUS_CHANGE = { source: "aws.states", detailType: "Step Functions Execution Status Change" } as const;
+
+/** The EventBridge event's fields this function reads; the rest (input, output) is never read or logged. */
+function executionEnded(event: Record<string, unknown>): ExecutionEndedPayload | undefined {
+  if (event.source !== EXECUTION_STATUS_CHANGE.source || event["detail-type"] !== EXECUTION_STATUS_CHANGE.detailType) return undefined;
+  const detail = (event.detail ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
+  const id = text(detail.executionArn);
+  const status = text(detail.status);
+  if (!id || !status) throw new InvalidApprovalPayload("The execution status change lacks detail.executionArn or detail.status.");
+  return { kind: "executionEnded", execution: { id, name: text(detail.name) ?? id.split(":").pop()! }, status, error: text(detail.error), cause: text(detail.cause) };
+}
 
 /** Thrown for a payload that is not ours; the state machine does not retry it. */
 export class InvalidApprovalPayload extends Error {
@@ -39,6 +70,9 @@ function nonEmptyString(value: unknown): value is string {
 
 export function parseRequestApprovalPayload(event: unknown): RequestFunctionPayload {
   const payload = (event ?? {}) as Partial<Omit<RequestApprovalPayload, "kind">> & { kind?: string };
+  if (payload.kind === "remind") return { kind: "remind" };
+  const ended = typeof event === "object" && event !== null ? executionEnded(event as Record<string, unknown>) : undefined;
+  if (ended) return ended;
   const problems: string[] = [];
   if (!nonEmptyString(payload.execution?.id)) problems.push("execution.id");
   if (!nonEmptyString(payload.execution?.name)) problems.push("execution.name");
