@@ -346,6 +346,22 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
     });
   });
 
+  describe("adding an approver", () => {
+    it("adds one subscription and leaves the existing ones as they were (no new confirmation)", async () => {
+      const before = await deploy("functionUrl", { approverEmails: ["ops@example.com"] });
+      // (auditRetentionDays only gives this second stack its own name: deploy() names stacks by their extra keys.)
+      const after = await deploy("functionUrl", { approverEmails: ["ops@example.com", "new@example.com"], auditRetentionDays: 61 });
+      const subscriptions = (stack: Deployed) =>
+        new Map(stack.resources.ofType(T.subscription).map((subscription) => [subscription.name.slice(stack.name.length), JSON.stringify({ ...subscription.inputs, topic: "TOPIC" })]));
+      const [from, to] = [subscriptions(before), subscriptions(after)];
+      assert.deepEqual([...to.keys()].sort(), ["-approver-new@example.com", "-approver-ops@example.com"]);
+      assert.equal(to.get("-approver-ops@example.com"), from.get("-approver-ops@example.com"), "the existing subscription is unchanged");
+      // The topic policy lets the new address subscribe; nothing else about the topic changes.
+      const endpoints = (stack: Deployed) => JSON.parse(stack.resources.one(T.topicPolicy).inputs.policy).Statement.find((statement: any) => statement.Sid === "OnlyApproverAddresses").Condition.StringNotEqualsIgnoreCase["sns:Endpoint"];
+      assert.deepEqual(endpoints(after), ["ops@example.com", "new@example.com"]);
+    });
+  });
+
   describe("tableDeletionProtection: false", () => {
     it("turns deletion protection off and tags the table throwaway, which the policy pack then accepts", async () => {
       const stack = await deploy("functionUrl", { tableDeletionProtection: false } as never);
