@@ -1,5 +1,6 @@
 import type { HttpRequest } from "./httpEvent";
 import { mediaType } from "./httpEvent";
+import { withoutInvisible } from "../shared/text";
 
 export type Choice = "approve" | "reject";
 export const COMMENT_MAX_LENGTH = 1_000;
@@ -12,9 +13,12 @@ export function isChoice(value: unknown): value is Choice {
   return value === "approve" || value === "reject";
 }
 
-/** Keeps newlines and tabs; drops other control characters that have no place in a comment. */
+/**
+ * Keeps newlines and tabs; drops control, bidirectional-override and zero-width characters, which
+ * have no place in a comment and could make it read as something else on the page or in an email.
+ */
 function cleanComment(comment: string): string {
-  return comment.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, "").trim();
+  return withoutInvisible(comment).trim();
 }
 
 function fromFields(decision: unknown, comment: unknown): ParsedDecision {

@@ -1,7 +1,14 @@
+/**
+ * The decision endpoint's pages, phone first: on the review page the request's title, who asks, the
+ * expiry and the buttons come first, then everything the input holds; every other page opens with
+ * what happened, in a coloured banner, and what to do next. One inline style (allowed by its hash),
+ * no script, every dynamic value escaped and its invisible characters made visible.
+ */
 import { createHash } from "node:crypto";
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
+import { omittedFrom, type InputView, type ShownValue } from "../shared/inputView";
 import type { EffectiveState } from "../shared/lifecycle";
-import { formatRemaining, formatUtc } from "../shared/text";
+import { counted, fingerprintOf, formatRemaining, formatUtc, oneLine, visible } from "../shared/text";
 import { COMMENT_MAX_LENGTH } from "./decisionBody";
 import type { Outcome } from "./outcome";
 
@@ -11,7 +18,10 @@ export interface OutcomeText {
   lead: string;
 }
 
+type RequestOutcome = Extract<Outcome, { kind: "request" }>;
+
 const NOTHING_DECIDED = "Nothing was decided.";
+const NOT_RECORDED = "Your vote and your comment were not recorded.";
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function settledText(request: PublicApprovalRequest, state: EffectiveState): string {
@@ -35,24 +45,24 @@ const STATE_HEADINGS: Record<EffectiveState, string> = {
   closed: "This request can no longer be decided",
 };
 
-function describeRequest(outcome: Extract<Outcome, { kind: "request" }>): OutcomeText {
+function describeRequest(outcome: RequestOutcome): OutcomeText {
   const { request, state, answer } = outcome;
   const heading = STATE_HEADINGS[state];
   const settled = settledText(request, state);
   const ownVote = request.votes.find((vote) => vote.approver === outcome.approver);
   switch (answer.type) {
     case "notAsked":
-      return { heading: "Not your request to decide", lead: `${outcome.approver} is not among the approvers asked for this request. ${NOTHING_DECIDED}` };
+      return { heading: "Not your request to decide", lead: `${outcome.approver} is not among the approvers asked for this request. ${NOT_RECORDED} ${NOTHING_DECIDED}` };
     case "selfApproval":
-      return { heading: "You cannot approve your own request", lead: `${outcome.approver} asked for this approval; the other approvers decide. Your vote was not recorded.` };
+      return { heading: "You cannot approve your own request", lead: `${outcome.approver} asked for this approval; the other approvers decide. ${NOT_RECORDED}` };
     case "conflictingVote":
-      return { heading: "You already voted", lead: `You already ${answer.previous} this request; a vote cannot be changed. Your new choice and comment were not recorded.` };
+      return { heading: "You already voted", lead: `You already ${answer.previous} this request; a vote cannot be changed. Your new choice and your comment were not recorded.` };
     case "deliveryPending":
       return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. Reload this page in a few seconds to finish; nothing else is needed from you.` };
     case "notOpen":
       return state === "settling"
-        ? { heading, lead: "This request was already settled by other votes; its decision is being delivered. Your click changed nothing." }
-        : { heading, lead: `${settled} Your click changed nothing.` };
+        ? { heading, lead: `This request was already settled by other votes; its decision is being delivered. Your click changed nothing: ${NOT_RECORDED.charAt(0).toLowerCase()}${NOT_RECORDED.slice(1)}` }
+        : { heading, lead: `${settled} Your click changed nothing: ${NOT_RECORDED.charAt(0).toLowerCase()}${NOT_RECORDED.slice(1)}` };
     case "voteRecorded":
     case "alreadyRecorded": {
       const again = answer.type === "alreadyRecorded" ? "Your vote was already recorded" : "Your vote is recorded";
@@ -64,7 +74,7 @@ function describeRequest(outcome: Extract<Outcome, { kind: "request" }>): Outcom
       if (state === "pending") {
         return ownVote
           ? { heading: "Vote recorded", lead: `You ${ownVote.decision} this request at ${formatUtc(ownVote.decidedAt)}. ${progress(request)}` }
-          : { heading, lead: "Read the request, then approve or reject it. Nothing is decided until you press a button." };
+          : { heading, lead: "Read the request and its details, then approve or reject it. Nothing is decided until you press a button." };
       }
       if (state === "settling") return { heading, lead: "The votes settled this request; the workflow has not confirmed it yet. Reload this page in a few seconds." };
       return { heading, lead: settled };
@@ -81,41 +91,83 @@ export function describeOutcome(outcome: Outcome, _now?: Date): OutcomeText {
     case "request":
       return describeRequest(outcome);
     case "notFound":
-      return { heading: "Request not found", lead: "This link matches no approval request. Check that the whole link was opened; old requests are deleted after their retention period." };
+      return {
+        heading: "Request not found",
+        lead: `This link matches no approval request. ${NOTHING_DECIDED} Open the link from your email again, in one piece (some mail programs split long lines); requests are deleted some time after they end. If it still fails, ask whoever requested the approval.`,
+      };
     case "removedApprover":
-      return { heading: "This link no longer works", lead: `The approver this link was sent to is no longer an approver of this workflow. ${NOTHING_DECIDED}` };
+      return { heading: "This link no longer works", lead: `The approver this link was sent to is no longer an approver of this workflow. ${NOTHING_DECIDED} If you should still decide, ask the owner of the workflow to add you back.` };
     case "invalid":
-      return { heading: outcome.statusCode === 403 ? "Decision refused" : "The request could not be understood", lead: `${outcome.message} ${NOTHING_DECIDED}` };
+      return { heading: outcome.statusCode === 403 ? "Decision refused" : "The request could not be understood", lead: `${outcome.message} ${NOTHING_DECIDED} ${nextStepFor(outcome.statusCode)}` };
     case "methodNotAllowed":
-      return { heading: "Method not allowed", lead: "Open the link in a browser and use the buttons on the page." };
+      return { heading: "Method not allowed", lead: `${NOTHING_DECIDED} Open the link in a browser and use the buttons on the page.` };
     case "unavailable":
       return { heading: "Temporarily unavailable", lead: `A service this page depends on is busy. ${NOTHING_DECIDED} Please try again in a minute.` };
     case "failed":
       return { heading: "Something went wrong on our side", lead: `${NOTHING_DECIDED} Try again later; if it keeps failing, tell the owner of the workflow.` };
+    default:
+      return { heading: "This link could not be opened", lead: `${NOTHING_DECIDED} Open the link from your email again; if it keeps failing, tell the owner of the workflow.` };
   }
+}
+
+function nextStepFor(statusCode: number): string {
+  if (statusCode === 403) return "Open the review page and press a button there.";
+  if (statusCode === 413) return "Shorten the comment and send it again from the review page.";
+  return "Go back to the review page and press a button there.";
 }
 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
+/** Escaped, with invisible and control characters shown (`[U+202E]`). */
+const html = (value: string, lines: "multiline" | "oneLine" = "oneLine") => escapeHtml(lines === "oneLine" ? oneLine(value) : visible(value, "multiline"));
 
+// Colours meet WCAG AA contrast in both schemes (axe-core checks every page state in Chromium).
 const STYLE = `
-:root{color-scheme:light dark;--accent:#0b5cad;--ok:#1a7f37;--no:#b42318;--muted:#57606a;--line:#d0d7de}
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem}
-h1{font-size:1.6rem;margin:.2rem 0 .5rem}h2{font-size:1.2rem;margin:1.2rem 0 .4rem}
-.lead{font-size:1.05rem}.muted{color:var(--muted)}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid var(--line);border-radius:6px;padding:.75rem;max-height:24rem;overflow:auto}
-label{display:block;font-weight:600;margin:1rem 0 .3rem}
-textarea{width:100%;min-height:5rem;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:6px}
-.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1rem}
-button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border-radius:6px;border:2px solid transparent;color:#fff;cursor:pointer;min-width:8rem}
+:root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--field:#6e7781;--link:#0a5bb8;--focus:#0a5bb8;
+--ok:#1a7f37;--no:#c0231b;--late:#8a5a00;--off:#57606a;--info:#0a5bb8;--urgent:#c0231b;
+--ok-bg:#dafbe1;--no-bg:#ffebe9;--late-bg:#fff5c2;--off-bg:#eef1f4;--info-bg:#ddf4ff}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#a4adb8;--line:#3d444d;--field:#8b949e;--link:#6cb6ff;--focus:#6cb6ff;--urgent:#ff8e86;
+--ok-bg:#10301c;--no-bg:#3d1518;--late-bg:#372a08;--off-bg:#232a33;--info-bg:#0d2d50}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:42rem;margin:0 auto;padding:1rem 1rem 3rem}
+a{color:var(--link)}a:focus-visible,summary:focus-visible,textarea:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+h1{font-size:1.5rem;line-height:1.25;margin:.25rem 0 .5rem;overflow-wrap:anywhere}
+h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
+.kicker{margin:0;font-size:.9rem;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:var(--muted)}
+.title{font-size:1.3rem;font-weight:600;margin:1rem 0 .25rem;overflow-wrap:anywhere}
+.meta{margin:.2rem 0}.meta strong{overflow-wrap:anywhere}
+.expiry{margin:.2rem 0}.expiry.soon strong{color:var(--urgent)}
+.muted{color:var(--muted)}
+.status{display:inline-block;padding:0 .5rem;border-radius:999px;border:1px solid var(--field);font-size:.85rem}
+.banner{display:flex;gap:.85rem;align-items:flex-start;margin:.25rem 0 1rem;padding:1rem;border-radius:8px;border-left:6px solid var(--tone);background:var(--tone-bg)}
+.banner h1{margin:0 0 .25rem}.banner p{margin:.25rem 0}
+.mark{flex:none;display:flex;align-items:center;justify-content:center;width:2.5rem;height:2.5rem;border-radius:50%;background:var(--tone);color:#fff;font-size:1.4rem;font-weight:700}
+.t-ok{--tone:var(--ok);--tone-bg:var(--ok-bg)}.t-no{--tone:var(--no);--tone-bg:var(--no-bg)}.t-late{--tone:var(--late);--tone-bg:var(--late-bg)}
+.t-off{--tone:var(--off);--tone-bg:var(--off-bg)}.t-info{--tone:var(--info);--tone-bg:var(--info-bg)}
+.description p{margin:.5rem 0}.description ul,.description ol{margin:.5rem 0;padding-left:1.5rem}
+form{margin:1rem 0}
+label{display:block;font-weight:600;margin:.75rem 0 .3rem}
+textarea{display:block;width:100%;min-height:4.5rem;font:inherit;padding:.5rem;color:inherit;background:var(--bg);border:1px solid var(--field);border-radius:6px}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:.75rem}
+button{font:inherit;font-weight:700;padding:.7rem 1.4rem;min-height:2.75rem;min-width:8rem;flex:1 1 8rem;border-radius:6px;border:0;color:#fff;cursor:pointer}
 button.approve{background:var(--ok)}button.reject{background:var(--no)}
-button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
-.chosen{border-color:currentColor;box-shadow:0 0 0 3px var(--accent)}
-.status{display:inline-block;padding:.1rem .6rem;border-radius:999px;border:1px solid var(--line);font-size:.9rem}
-.description{white-space:pre-line}.votes{padding-left:1.2rem}
+button:focus-visible{outline:3px solid var(--focus);outline-offset:3px}
+button.chosen{box-shadow:0 0 0 3px var(--bg),0 0 0 6px var(--focus)}
+.hint{margin:.5rem 0;font-weight:600}
+dl{margin:.5rem 0}dt{font-weight:600;overflow-wrap:anywhere}dd{margin:0;overflow-wrap:anywhere;min-width:0}
+.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}
+.fields>div{display:grid;grid-template-columns:minmax(0,11rem) minmax(0,1fr);gap:.1rem 1rem;padding:.4rem 0;border-top:1px solid var(--line)}
+.fields .fields{margin:0;padding-left:.75rem;border-left:3px solid var(--line)}
+.fields .fields>div{grid-template-columns:minmax(0,8rem) minmax(0,1fr)}
+@media (max-width:32rem){.fields>div,.fields .fields>div{grid-template-columns:minmax(0,1fr)}}
+.text{white-space:pre-wrap}.items{margin:0;padding-left:1.5rem}
+details{margin:0}summary{cursor:pointer}summary .more{color:var(--link);text-decoration:underline}
+.cut,.notice{font-style:italic}.notice{padding:.5rem .75rem;border-left:4px solid var(--late);background:var(--late-bg)}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em}
+.legacy{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
+.votes{padding-left:1.2rem}.votes q{white-space:pre-wrap}
 `;
 /** Pages carry one inline style and no script; the CSP allows exactly that style by its hash. */
 const STYLE_HASH = createHash("sha256").update(STYLE, "utf8").digest("base64");
@@ -127,72 +179,251 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join("; ");
 
-function requestFacts(request: PublicApprovalRequest, approver: string, state: EffectiveState, now: Date): string {
-  const expiry = state === "pending" ? `${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})` : formatUtc(request.expiresAt);
+/** A text longer than this, or with more lines, is folded behind a "show all". */
+const FOLD_CHARACTERS = 280;
+const FOLD_LINES = 6;
+/** A nested object or list with more rows than this is folded. */
+const FOLD_ROWS = 12;
+const PREVIEW_CHARACTERS = 100;
+
+function cutNote(cut: number | undefined, unit: string): string {
+  return cut ? ` <span class="cut">… ${escapeHtml(counted(cut, `more ${unit}`))} not shown</span>` : "";
+}
+
+function textValue(value: { text: string; cut?: number }): string {
+  if (value.text === "" && !value.cut) return `<span class="muted">(empty)</span>`;
+  const text = visible(value.text, "multiline");
+  const lines = text.split("\n");
+  const cut = cutNote(value.cut, "character");
+  if (Array.from(text).length <= FOLD_CHARACTERS && lines.length <= FOLD_LINES) return `<span class="text">${escapeHtml(text)}</span>${cut}`;
+  const preview = Array.from(oneLine(text)).slice(0, PREVIEW_CHARACTERS).join("");
+  const size = `${counted(Array.from(text).length + (value.cut ?? 0), "character")}${lines.length > 1 ? `, ${counted(lines.length, "line")}` : ""}`;
+  return `<details><summary><span class="preview">${escapeHtml(preview)}…</span> <span class="more">show all (${escapeHtml(size)})</span></summary><div class="text">${escapeHtml(text)}</div>${cut}</details>`;
+}
+
+function rowsOf(value: ShownValue): number {
+  if ("fields" in value) return value.fields.reduce((sum, field) => sum + rowsOf(field.value), 0) + 1;
+  if ("items" in value) return value.items.reduce((sum, item) => sum + rowsOf(item), 0) + 1;
+  return 1;
+}
+
+function fieldList(fields: Array<{ key: string; value: ShownValue }>, cut: number | undefined): string {
+  const rows = fields.map((field) => `<div><dt>${field.key === "" ? `<span class="muted">(no name)</span>` : html(field.key)}</dt><dd>${shownValue(field.value)}</dd></div>`);
+  return `<dl class="fields">${rows.join("")}</dl>${cut ? `<p class="cut">… ${escapeHtml(counted(cut, "more field"))} not shown</p>` : ""}`;
+}
+
+function shownValue(value: ShownValue): string {
+  if ("literal" in value) return `<code>${escapeHtml(value.literal)}</code>`;
+  if ("text" in value) return textValue(value);
+  const isObject = "fields" in value;
+  const entries = isObject ? value.fields.length : value.items.length;
+  if (entries === 0 && !value.cut) return `<span class="muted">${isObject ? "(no fields)" : "(empty list)"}</span>`;
+  const inner = isObject
+    ? fieldList(value.fields, value.cut)
+    : `<ol class="items">${value.items.map((item) => `<li>${shownValue(item)}</li>`).join("")}</ol>${cutNote(value.cut, "item")}`;
+  if (rowsOf(value) <= FOLD_ROWS) return inner;
+  const size = isObject ? counted(entries + (value.cut ?? 0), "field") : counted(entries + (value.cut ?? 0), "item");
+  return `<details><summary><span class="more">show ${escapeHtml(size)}</span></summary>${inner}</details>`;
+}
+
+const BULLET = /^\s*[-*•]\s+/;
+const NUMBERED = /^\s*\d+[.)]\s+/;
+
+/** Paragraphs at blank lines, lists where lines start with "- ", "* ", "• " or "1. ", other line breaks kept. */
+export function descriptionHtml(description: string): string {
+  const blocks: string[] = [];
+  let run: { kind: "p" | "ul" | "ol"; lines: string[] } | undefined;
+  const flush = () => {
+    if (!run) return;
+    blocks.push(run.kind === "p" ? `<p>${run.lines.map(escapeHtml).join("<br>")}</p>` : `<${run.kind}>${run.lines.map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</${run.kind}>`);
+    run = undefined;
+  };
+  for (const line of visible(description, "multiline").trim().split("\n")) {
+    if (line.trim() === "") {
+      flush();
+      continue;
+    }
+    const kind = BULLET.test(line) ? "ul" : NUMBERED.test(line) ? "ol" : "p";
+    if (run?.kind !== kind) flush();
+    run ??= { kind, lines: [] };
+    run.lines.push(kind === "ul" ? line.replace(BULLET, "") : kind === "ol" ? line.replace(NUMBERED, "") : line);
+  }
+  flush();
+  return blocks.join("");
+}
+
+function description(request: PublicApprovalRequest): string {
+  if (!request.description) return "";
+  const text = visible(request.description, "multiline");
+  const body = `<div class="description">${descriptionHtml(text)}</div>`;
+  if (Array.from(text).length <= 4 * FOLD_CHARACTERS && text.split("\n").length <= 3 * FOLD_LINES) return body;
+  const preview = Array.from(oneLine(text)).slice(0, 2 * PREVIEW_CHARACTERS).join("");
+  return `<details class="description"><summary><span class="preview">${escapeHtml(preview)}…</span> <span class="more">show the whole description (${escapeHtml(counted(Array.from(text).length, "character"))})</span></summary>${body}</details>`;
+}
+
+function detailsSection(request: PublicApprovalRequest): string {
+  const fingerprint = `<p class="muted">Fingerprint <code>${escapeHtml(fingerprintOf(request.inputDigest))}</code>: the same as in your email, and the start of the <code>inputDigest</code> the workflow receives.</p>`;
+  const view: InputView | undefined = request.inputView;
+  if (!view) {
+    const legacy = request.details ? `<pre class="legacy">${html(request.details, "multiline")}</pre>` : `<p class="muted">The input has no other fields.</p>`;
+    return `<h2>Details</h2>\n${fingerprint}\n${legacy}`;
+  }
+  const omitted = omittedFrom(view);
+  const notice = omitted ? `<p class="notice">Too large to show in full: ${escapeHtml(omitted)} of the input are not shown here. The fingerprint covers the whole input.</p>` : "";
+  const fields = view.fields.length || view.cut ? fieldList(view.fields, view.cut) : `<p class="muted">The input has no other fields.</p>`;
+  return `<h2>Details</h2>\n${fingerprint}\n${notice}${fields}`;
+}
+
+function requestedBy(request: PublicApprovalRequest): string {
+  return request.requestedBy
+    ? `<p class="meta">Requested by <strong>${html(request.requestedBy)}</strong></p>`
+    : `<p class="meta">Requested by <span class="muted">(not stated; started by the workflow ${html(request.stateMachineName)})</span></p>`;
+}
+
+function expiryLine(request: PublicApprovalRequest, state: EffectiveState, now: Date): string {
+  if (state === "pending" || state === "settling") {
+    const soon = new Date(request.expiresAt).getTime() - now.getTime() < 3_600_000;
+    return `<p class="expiry${soon ? " soon" : ""}"><strong>Expires in ${escapeHtml(formatRemaining(request.expiresAt, now))}</strong> <span class="muted">(${escapeHtml(formatUtc(request.expiresAt))})</span></p>`;
+  }
+  if (state === "expired") return `<p class="expiry">Expired at ${escapeHtml(formatUtc(request.expiresAt))}</p>`;
+  return "";
+}
+
+function statusLine(request: PublicApprovalRequest, state: EffectiveState): string {
+  const needs = `${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} of ${request.approvers.length} approver${request.approvers.length === 1 ? "" : "s"} needed; the first rejection rejects`;
+  return `<p class="meta"><span class="status">Status: ${escapeHtml(state)}</span> <span class="muted">${escapeHtml(needs)}</span></p>`;
+}
+
+function requestFacts(request: PublicApprovalRequest, approver: string): string {
   const rows: Array<[string, string]> = [
-    ["This link is for", approver],
-    ...(request.requestedBy ? [["Requested by", request.requestedBy] as [string, string]] : []),
-    ["Needs", `${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} of ${request.approvers.length} approver${request.approvers.length === 1 ? "" : "s"}; the first rejection rejects`],
-    ["Workflow", request.stateMachineName],
-    ["Execution", request.executionName],
-    ["Reference", request.id],
-    ["Requested", formatUtc(request.createdAt)],
-    ["Expires", expiry],
+    ["This link is for", html(approver)],
+    ["Approvers asked", html(request.approvers.join(", "))],
+    ["Fingerprint", `<code>${escapeHtml(fingerprintOf(request.inputDigest))}</code>`],
+    ["Workflow", html(request.stateMachineName)],
+    ["Execution", html(request.executionName)],
+    ["Reference", html(request.id)],
+    ["Requested", escapeHtml(formatUtc(request.createdAt))],
+    ["Expires", escapeHtml(formatUtc(request.expiresAt))],
   ];
-  return `<dl>${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd>`).join("")}</dl>`;
+  return `<h2>About this request</h2>\n<dl class="facts">${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${value}</dd>`).join("")}</dl>`;
 }
 
 function votesSection(request: PublicApprovalRequest): string {
   const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
-  const items = request.votes.map((vote) =>
-    `<li><strong>${escapeHtml(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(formatUtc(vote.decidedAt))}${vote.comment ? `: <q>${escapeHtml(vote.comment)}</q>` : ""}</li>`,
-  );
+  const items = request.votes.map((vote) => `<li><strong>${html(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(formatUtc(vote.decidedAt))}${vote.comment ? `: <q>${html(vote.comment, "multiline")}</q>` : ""}</li>`);
   return `<h2>Votes: ${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"}</h2>
 ${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}`;
 }
 
-function requestSection(outcome: Extract<Outcome, { kind: "request" }>, now: Date): string {
-  const { request, state } = outcome;
-  return [
-    `<h2>${escapeHtml(request.title)}</h2>`,
-    `<p><span class="status">Status: ${escapeHtml(state)}</span></p>`,
-    request.description ? `<p class="description">${escapeHtml(request.description)}</p>` : "",
-    request.details ? `<pre>${escapeHtml(request.details)}</pre>` : "",
-    requestFacts(request, outcome.approver, state, now),
-    votesSection(request),
-  ].join("\n");
-}
-
 /** No `action`: the form posts back to the very URL the page was served from, on every transport. */
-function decisionForm(preselected: "approve" | "reject" | undefined): string {
+function decisionForm(preselected: "approve" | "reject" | undefined, approver: string): string {
   const button = (choice: "approve" | "reject", label: string) =>
     // No autofocus, even when preselected: a scanner or a stray Enter must never land on a button.
     `<button type="submit" name="decision" value="${choice}" class="${choice}${preselected === choice ? " chosen" : ""}">${label}</button>`;
-  const hint = preselected ? `<p class="muted">You followed the ${preselected} link. Press ${preselected === "approve" ? "Approve" : "Reject"} to confirm.</p>` : "";
+  const hint = preselected ? `<p class="hint">You followed the ${preselected} link. Press ${preselected === "approve" ? "Approve" : "Reject"} to confirm.</p>` : "";
   return `<form method="post">
 ${hint}
 <label for="comment">Comment <span class="muted">(optional, up to ${COMMENT_MAX_LENGTH} characters)</span></label>
-<textarea id="comment" name="comment" maxlength="${COMMENT_MAX_LENGTH}"></textarea>
+<textarea id="comment" name="comment" maxlength="${COMMENT_MAX_LENGTH}" rows="3"></textarea>
 <div class="actions">${button("approve", "Approve")}${button("reject", "Reject")}</div>
+<p class="muted">You vote as ${html(approver)}; this link is yours alone, do not forward it.</p>
 </form>`;
 }
 
-export function renderPage(outcome: Outcome, now: Date): string {
-  const { heading, lead } = describeOutcome(outcome, now);
-  const canVote = outcome.kind === "request" && outcome.state === "pending" && outcome.answer.type === "show" && !outcome.request.votes.some((vote) => vote.approver === outcome.approver);
-  const body = [
-    `<h1>${escapeHtml(heading)}</h1>`,
-    `<p class="lead">${escapeHtml(lead)}</p>`,
-    outcome.kind === "request" ? requestSection(outcome, now) : "",
-    canVote && outcome.kind === "request" ? decisionForm(outcome.preselected) : "",
+/** The banner's colour and mark: an unmistakable cue for each outcome. */
+function toneOf(outcome: Outcome): { tone: string; mark: string } {
+  const approved = { tone: "t-ok", mark: "✓" };
+  const rejected = { tone: "t-no", mark: "✗" };
+  const late = { tone: "t-late", mark: "⌛" };
+  const off = { tone: "t-off", mark: "⊘" };
+  const info = { tone: "t-info", mark: "i" };
+  const problem = { tone: "t-no", mark: "!" };
+  if (outcome.kind !== "request") return outcome.kind === "unavailable" ? info : problem;
+  const { state, answer } = outcome;
+  if (answer.type === "conflictingVote" || answer.type === "selfApproval" || answer.type === "notAsked") return problem;
+  if (answer.type === "deliveryPending") return info;
+  switch (state) {
+    case "approved":
+      return approved;
+    case "rejected":
+      return rejected;
+    case "expired":
+      return late;
+    case "withdrawn":
+    case "closed":
+      return off;
+    case "pending":
+    case "settling":
+      return { tone: "t-info", mark: "✓" };
+  }
+}
+
+function banner(outcome: Outcome, text: OutcomeText, backLink: boolean): string {
+  const { tone, mark } = toneOf(outcome);
+  const back = backLink ? `\n<p><a href="">Open the review page again</a></p>` : "";
+  return `<div class="banner ${tone}"><span class="mark" aria-hidden="true">${mark}</span><div>
+<h1>${escapeHtml(text.heading)}</h1>
+<p class="lead">${escapeHtml(text.lead)}</p>${back}
+</div></div>`;
+}
+
+/** The review page of a request this approver can still vote on: the request itself is the heading. */
+function reviewPage(outcome: RequestOutcome, text: OutcomeText, now: Date): string {
+  const { request, state } = outcome;
+  return [
+    `<p class="kicker">${escapeHtml(text.heading)}</p>`,
+    `<h1>${html(request.title)}</h1>`,
+    requestedBy(request),
+    expiryLine(request, state, now),
+    statusLine(request, state),
+    description(request),
+    `<p class="lead">${escapeHtml(text.lead)}</p>`,
+    decisionForm(outcome.preselected, outcome.approver),
+    detailsSection(request),
+    votesSection(request),
+    requestFacts(request, outcome.approver),
   ].join("\n");
+}
+
+/** Every other page about a request: what happened first, then the request as it stands. */
+function requestResultPage(outcome: RequestOutcome, text: OutcomeText, now: Date): string {
+  const { request, state, answer } = outcome;
+  // After a POST that changed nothing, or one whose answer is worth a second look: back to the page (a GET).
+  const backLink = ["notOpen", "conflictingVote", "selfApproval", "notAsked", "deliveryPending"].includes(answer.type);
+  return [
+    banner(outcome, text, backLink),
+    `<p class="title">${html(request.title)}</p>`,
+    requestedBy(request),
+    expiryLine(request, state, now),
+    statusLine(request, state),
+    description(request),
+    detailsSection(request),
+    votesSection(request),
+    requestFacts(request, outcome.approver),
+  ].join("\n");
+}
+
+/** The tab's title: which request, and in what state. */
+function tabTitle(outcome: Outcome, text: OutcomeText): string {
+  return outcome.kind === "request" ? `${text.heading}: ${oneLine(outcome.request.title)} · Human approval` : `${text.heading} · Human approval`;
+}
+
+export function renderPage(outcome: Outcome, now: Date): string {
+  const text = describeOutcome(outcome, now);
+  const canVote = outcome.kind === "request" && outcome.state === "pending" && outcome.answer.type === "show" && !outcome.request.votes.some((vote) => vote.approver === outcome.approver);
+  const body =
+    outcome.kind !== "request"
+      ? banner(outcome, text, outcome.kind === "invalid")
+      : canVote
+        ? reviewPage(outcome, text, now)
+        : requestResultPage(outcome, text, now);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow">
-<title>${escapeHtml(heading)} · Human approval</title>
+<title>${escapeHtml(tabTitle(outcome, text))}</title>
 <style>${STYLE}</style>
 </head>
 <body><main>

@@ -1,26 +1,23 @@
 import { createHash } from "node:crypto";
-import { truncate } from "../shared/text";
+import { buildInputView, type InputView } from "../shared/inputView";
+import { oneLine, visible } from "../shared/text";
 
 /** What the approver is asked, as shown in the email and on the review page. */
 export interface ApprovalSummary {
+  /** The headline: the input's title, or a fallback when it has none that fits. */
   title: string;
+  /** The input's description, when it is text that fits; otherwise it is a field of `inputView`. */
   description?: string;
   requestedBy?: string;
-  details?: string;
+  /** Every other field of the input. */
+  inputView: InputView;
 }
 
-/** Limits keep the email far below SNS's 256 KiB and the table item below 400 KB. */
-export const SUMMARY_LIMITS = { title: 200, description: 2_000, details: 8_000 } as const;
-
-/** Input fields the workflow itself reads; everything else is shown as details. */
-const CONTROL_FIELDS = new Set(["title", "description", "requestedBy", "approvers"]);
+/** A title or description longer than this is shown among the fields instead, where long values fold. */
+export const SUMMARY_LIMITS = { title: 200, description: 4_000 } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }
 
 /** JSON with object keys sorted at every depth: the same input always has the same digest. */
@@ -37,22 +34,27 @@ export function inputDigest(input: unknown): string {
   return "sha256:" + createHash("sha256").update(canonicalJson(input), "utf8").digest("hex");
 }
 
+const length = (text: string) => Array.from(text).length;
+
 /**
- * Title and description head the page; every other field is shown as details, so an approver never
- * approves something they could not see. A title or description that is not text is shown as a field.
+ * Every field of the input is shown: the title and description as the headline (when they are text
+ * that fits), `requestedBy` as "Requested by", `approvers` as who is asked, and every other field,
+ * including a title or description that could not be the headline, among the fields below.
  */
 export function summariseInput(input: unknown, fallbackTitle: string): ApprovalSummary {
   const fields = isRecord(input) ? input : { input };
-  const title = typeof fields.title === "string" && oneLine(fields.title) ? oneLine(fields.title) : undefined;
-  const description = typeof fields.description === "string" && fields.description.trim() ? fields.description.trim() : undefined;
-  const requestedBy = typeof fields.requestedBy === "string" && fields.requestedBy.trim() ? fields.requestedBy.trim().toLowerCase() : undefined;
-  const shownAbove = (key: string) => (key === "title" && title) || (key === "description" && description) || (key === "requestedBy" && requestedBy) || key === "approvers";
-  const rest = Object.fromEntries(Object.entries(fields).filter(([key]) => !(CONTROL_FIELDS.has(key) && shownAbove(key))));
-  const details = Object.keys(rest).length ? JSON.stringify(rest, null, 2) : undefined;
+  const titleText = typeof fields.title === "string" ? oneLine(fields.title) : "";
+  const title = titleText && length(titleText) <= SUMMARY_LIMITS.title ? titleText : undefined;
+  const descriptionText = typeof fields.description === "string" ? visible(fields.description, "multiline").trim() : "";
+  const description = descriptionText && length(descriptionText) <= SUMMARY_LIMITS.description ? descriptionText : undefined;
+  // askedApprovers() refuses a requestedBy that is not an address, and approvers that are not a list of them.
+  const requestedBy = typeof fields.requestedBy === "string" && fields.requestedBy.trim() ? oneLine(fields.requestedBy).toLowerCase() : undefined;
+  const shownAbove = new Set([...(title ? ["title"] : []), ...(description ? ["description"] : []), ...(requestedBy ? ["requestedBy"] : []), ...(Array.isArray(fields.approvers) ? ["approvers"] : [])]);
+  const headline = title ?? (titleText ? `${Array.from(titleText).slice(0, SUMMARY_LIMITS.title - 1).join("")}…` : oneLine(fallbackTitle));
   return {
-    title: truncate(title ?? fallbackTitle, SUMMARY_LIMITS.title),
-    description: description && truncate(description, SUMMARY_LIMITS.description),
+    title: headline,
+    description,
     requestedBy,
-    details: details && truncate(details, SUMMARY_LIMITS.details),
+    inputView: buildInputView(Object.fromEntries(Object.entries(fields).filter(([key]) => !shownAbove.has(key)))),
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { InputView } from "./inputView";
 
 /**
  * Where a stored request stands:
@@ -60,8 +61,10 @@ export interface ApprovalRequest {
   stateMachineName: string;
   title: string;
   description?: string;
-  /** Pretty-printed, truncated: every input field not shown above. */
+  /** Only in requests stored before `inputView`: every input field not shown above, as pretty-printed JSON. */
   details?: string;
+  /** Every input field not shown above (title, description, requestedBy, approvers), bounded in size. */
+  inputView?: InputView;
   requestedBy?: string;
   /** `sha256:<hex>` of the canonical JSON of the whole input the approvers are shown. */
   inputDigest: string;

@@ -5,7 +5,8 @@
 import type { ApprovalRequest } from "./approvalRequest";
 import { effectiveState } from "./lifecycle";
 import { reviewLinks } from "./links";
-import { formatRemaining, formatUtc } from "./text";
+import type { ShownValue } from "./inputView";
+import { counted, fingerprintOf, formatRemaining, formatUtc, oneLine, visible } from "./text";
 
 /** One SNS message and who it is for: each address is matched by its subscription's filter policy. */
 export interface OutgoingEmail {
@@ -38,30 +39,81 @@ function quorumLine(request: ApprovalRequest): string {
     : `Needs:      ${request.requiredApprovals} approvals of ${asked} approvers; the first rejection rejects`;
 }
 
+/** Text that someone other than this stack wrote (the requester, an approver), as plain-text email lines. */
+const QUOTE = "  | ";
+
+/** Lines of a value as `key: value`, nested values indented below their key, lists as `- item`. */
+function valueLines(label: string, value: ShownValue, indent: string): string[] {
+  if ("literal" in value) return [`${indent}${label}${value.literal}`];
+  if ("text" in value) {
+    const more = value.cut ? ` … (${counted(value.cut, "more character")} not shown)` : "";
+    const lines = visible(value.text, "multiline").split("\n");
+    if (lines.length === 1) return [`${indent}${label}${value.text === "" && !more ? '""' : lines[0]}${more}`];
+    return [`${indent}${label.trimEnd()}`, ...lines.map((line, index) => `${indent}  ${line}${index === lines.length - 1 ? more : ""}`)];
+  }
+  const children = "fields" in value ? value.fields.flatMap((field) => valueLines(`${oneLine(field.key)}: `, field.value, `${indent}  `)) : value.items.flatMap((item) => valueLines("- ", item, `${indent}  `));
+  const empty = children.length === 0 && !value.cut ? ("fields" in value ? " {}" : " []") : "";
+  const more = value.cut ? [`${indent}  … (${counted(value.cut, "more " + ("fields" in value ? "field" : "item"))} not shown)`] : [];
+  return [`${indent}${label.trimEnd()}${empty}`, ...children, ...more];
+}
+
+/** Every input field shown to approvers, as `key: value` lines. */
+export function inputLines(request: Pick<ApprovalRequest, "inputView" | "details">): string[] {
+  if (!request.inputView) return request.details ? visible(request.details, "multiline").split("\n") : [];
+  const lines = request.inputView.fields.flatMap((field) => valueLines(`${oneLine(field.key)}: `, field.value, ""));
+  if (request.inputView.cut) lines.push(`… (${counted(request.inputView.cut, "more field")} not shown)`);
+  return lines;
+}
+
+/**
+ * What the requester wrote (title, description, every field), quoted: each line starts with "  | ",
+ * so nothing in it can pass for this email's own text, such as a "Review and decide" link.
+ */
+function askedLines(request: ApprovalRequest): string[] {
+  const description = request.description ? ["", ...visible(request.description, "multiline").split("\n")] : [];
+  const fields = inputLines(request);
+  const quoted = [oneLine(request.title), ...description, ...(fields.length ? ["", ...fields] : [])];
+  return quoted.map((line) => `${QUOTE}${line}`.trimEnd());
+}
+
+/** The fingerprint line: the same characters the review page shows, from the digest the workflow receives. */
+function fingerprintLines(request: ApprovalRequest): string[] {
+  const fingerprint = fingerprintOf(request.inputDigest);
+  return fingerprint ? [`Fingerprint: ${fingerprint} (the start of the input's SHA-256; the review page shows the same)`] : [];
+}
+
 function requestLines(request: ApprovalRequest, now: Date): string[] {
   return [
-    ...(request.requestedBy ? [`Requested by: ${request.requestedBy}`, ""] : []),
-    ...(request.description ? [request.description, ""] : []),
-    ...(request.details ? ["Details:", request.details, ""] : []),
+    `Requested by: ${request.requestedBy ? oneLine(request.requestedBy) : `not stated (started by the workflow ${request.stateMachineName})`}`,
+    `Expires:    ${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})`,
+    quorumLine(request),
+    ...fingerprintLines(request),
+    "",
+    "What is asked, as the requester wrote it:",
+    ...askedLines(request),
+    "",
     `Workflow:   ${request.stateMachineName}`,
     `Execution:  ${request.executionName}`,
     `Reference:  ${request.id}`,
     `Requested:  ${formatUtc(request.createdAt)}`,
-    `Expires:    ${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})`,
   ];
 }
 
+/**
+ * The approver's own link comes first, before anything the requester wrote, on a line of its own;
+ * the request follows, quoted. The subject already names the request, so the body does not repeat it.
+ */
 export function composeApprovalEmail(request: ApprovalRequest, approver: string, linkId: string, callbackUrl: string, subjectTemplate: string, now: Date): OutgoingEmail {
   const links = reviewLinks(callbackUrl, linkId);
   const lines = [
-    `Your approval is requested: ${request.title}`,
-    "",
-    ...requestLines(request, now),
-    quorumLine(request),
+    `You are asked to approve or reject the request below, as ${approver}.`,
     "",
     `Review and decide (this link is yours, ${approver}: it records your vote, so do not forward it; opening it decides nothing):`,
     links.review,
     "",
+    ...requestLines(request, now),
+    "",
+    "The same page, with a button already chosen (you still press it):",
     `Approve: ${links.approve}`,
     `Reject:  ${links.reject}`,
     "",
@@ -73,15 +125,15 @@ export function composeApprovalEmail(request: ApprovalRequest, approver: string,
 /** The requester may not approve their own request: they hear that it was asked, without a link. */
 export function composeRequesterNotice(request: ApprovalRequest, requester: string, now: Date): OutgoingEmail {
   const lines = [
-    `You asked for approval: ${request.title}`,
-    "",
-    "You cannot approve your own request; the other approvers decide. You will be told the outcome.",
+    "You asked for this approval. You cannot approve your own request; the other approvers decide. You will be told the outcome.",
     "",
     ...requestLines(request, now),
-    quorumLine(request),
   ];
   return { subject: toSnsSubject(`Approval requested: ${request.title}`), message: lines.join("\n"), recipients: [requester] };
 }
+
+/** An approver's comment, quoted like the requester's text. */
+const quoted = (text: string) => visible(text, "multiline").split("\n").map((line) => `${QUOTE}${line}`.trimEnd());
 
 const OUTCOME_WORDS = {
   approved: "Approved",
@@ -98,14 +150,16 @@ export function composeOutcomeNotice(request: ApprovalRequest, recipients: strin
   const output = request.settlement?.output;
   const delivered = state === "approved" || state === "rejected";
   const lines = [
-    `${word}: ${request.title}`,
-    "",
     ...(delivered && output
-      ? [`${word} by ${output.decidedBy} at ${formatUtc(output.decidedAt)}.`, ...(output.comment ? [`Comment: ${output.comment}`] : [])]
+      ? [`${word} by ${output.decidedBy} at ${formatUtc(output.decidedAt)}.`, ...(output.comment ? ["Their comment:", ...quoted(output.comment)] : [])]
       : [request.closedReason ?? "Nobody decided it before it expired."]),
     "",
     "Votes:",
     ...(request.votes.length ? request.votes.map((vote) => `  ${vote.approver}: ${vote.decision} at ${formatUtc(vote.decidedAt)}`) : ["  none"]),
+    "",
+    "The request:",
+    `${QUOTE}${oneLine(request.title)}`,
+    ...fingerprintLines(request),
     "",
     `Workflow:   ${request.stateMachineName}`,
     `Execution:  ${request.executionName}`,

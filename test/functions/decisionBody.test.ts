@@ -24,6 +24,11 @@ describe("parseDecisionBody", () => {
     assert.deepEqual(parsed, { ok: true, choice: "approve", comment: "ab\nc" });
   });
 
+  it("drops bidirectional overrides, zero-width and other invisible characters from a comment", () => {
+    const comment = "ok\u202Etxt.exe\u200B \u2066hidden\u2069\uFEFF\u00AD\r\nnext\u2028line";
+    assert.deepEqual(parseDecisionBody(post("application/json", JSON.stringify({ decision: "approve", comment }))), { ok: true, choice: "approve", comment: "oktxt.exe hidden\nnext\nline" });
+  });
+
   const malformed: Array<[string, string, string]> = [
     ["an unknown decision", "application/json", '{"decision":"maybe"}'],
     ["a decision in the wrong case", "application/x-www-form-urlencoded", "decision=APPROVE"],

@@ -72,7 +72,7 @@ describe("decision handler (dynalite + AWS stand-in)", function () {
           const response = await harness.call(transport, call);
           assert.equal(response.statusCode, 200, `${call.method} ${JSON.stringify(call.query)}`);
           if (call.method === "HEAD") assert.equal(response.body, "");
-          else assert.equal(headingOf(response), "Approval needed");
+          else assert.equal(headingOf(response), "Deploy release 42", "the request's title is the review page's heading");
         }
         assert.equal(sendTaskSuccess(), 0);
         assert.deepEqual(await harness.stored(approval.requestRef), before, "the item is untouched, version included");

@@ -15,7 +15,7 @@ const request: PublicApprovalRequest = {
   stateMachineName: hostile,
   title: hostile,
   description: hostile,
-  details: hostile,
+  inputView: { fields: [{ key: hostile, value: { text: hostile } }] },
   requestedBy: hostile,
   inputDigest: "sha256:00",
   approvers: [ANN, "bob@example.com"],
@@ -61,12 +61,58 @@ describe("pages", () => {
     assert.ok(!/action=/.test(html), "the form must not name another URL");
     assert.match(html, /name="decision" value="approve"/);
     assert.match(html, /name="decision" value="reject"/);
-    assert.match(html, /<textarea id="comment" name="comment" maxlength="1000">/);
+    assert.match(html, /<textarea id="comment" name="comment" maxlength="1000" rows="3">/);
     assert.match(html, /<label for="comment">/);
     assert.match(html, /in 23 hours/);
     assert.ok(html.includes(`<dt>This link is for</dt><dd>${ANN}</dd>`));
+    assert.match(html, /You vote as ann@example\.com/);
     assert.match(html, /No votes yet/);
     assert.ok(!/<script/i.test(html));
+  });
+
+  it("makes the request's title the review page's heading, and the tab title say which request and what state", () => {
+    const shown = { ...request, title: "Deploy 2026.11", description: "Staging is green." };
+    const review = renderPage(outcome("pending", { type: "show" }, shown), now);
+    assert.match(review, /<h1>Deploy 2026\.11<\/h1>/);
+    assert.match(review, /<title>Approval needed: Deploy 2026\.11 · Human approval<\/title>/);
+    assert.match(review, /<strong>Expires in 23 hours<\/strong> <span class="muted">\(2026-11-23 09:00 UTC\)<\/span>/);
+    const order = ["<h1>", "Requested by", "Expires in", 'name="decision"', "<h2>Details</h2>", "<h2>Votes"].map((part) => review.indexOf(part));
+    assert.deepEqual([...order].sort((a, b) => a - b), order, "title, who asks, expiry and the buttons come before the details");
+    const approvedPage = renderPage(outcome("approved", { type: "show" }, { ...approved, title: "Deploy 2026.11" }), now);
+    assert.match(approvedPage, /<title>Approved: Deploy 2026\.11 · Human approval<\/title>/);
+    assert.match(renderPage(outcome("expired", { type: "show" }, shown), now), /<title>This request has expired: Deploy 2026\.11 · Human approval<\/title>/);
+    assert.match(renderPage({ kind: "notFound" }, now), /<title>Request not found · Human approval<\/title>/);
+  });
+
+  it("opens every result page with an unmistakable cue for its outcome", () => {
+    const cue = (page: string) => /<div class="banner (t-\w+)"><span class="mark" aria-hidden="true">([^<]+)<\/span>/.exec(page)?.slice(1);
+    assert.deepEqual(cue(renderPage(outcome("approved", { type: "show" }, approved), now)), ["t-ok", "✓"]);
+    assert.deepEqual(cue(renderPage(outcome("rejected", { type: "show" }, { ...approved, status: "REJECTED" }), now)), ["t-no", "✗"]);
+    assert.deepEqual(cue(renderPage(outcome("expired"), now)), ["t-late", "⌛"]);
+    assert.deepEqual(cue(renderPage(outcome("withdrawn"), now)), ["t-off", "⊘"]);
+    assert.equal(cue(renderPage(outcome("pending"), now)), undefined, "the review page leads with the request, not a banner");
+  });
+
+  it("says on every error page what happened and what to do, and links back to the review page after a post", () => {
+    const pages: Array<[Outcome, RegExp]> = [
+      [{ kind: "invalid", statusCode: 400, message: "The decision must be \"approve\" or \"reject\"." }, /Go back to the review page/],
+      [{ kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." }, /Open the review page and press a button there/],
+      [{ kind: "invalid", statusCode: 413, message: "The request body is too large." }, /Shorten the comment/],
+      [{ kind: "invalid", statusCode: 415, message: "Send the decision as a form." }, /Go back to the review page/],
+      [outcome("pending", { type: "conflictingVote", previous: "approved" }), /Your new choice and your comment were not recorded/],
+      [outcome("approved", { type: "notOpen" }, approved), /your vote and your comment were not recorded/],
+      [outcome("expired", { type: "notOpen" }), /your vote and your comment were not recorded/],
+      [outcome("pending", { type: "selfApproval" }), /Your vote and your comment were not recorded/],
+    ];
+    for (const [shown, whatToDo] of pages) {
+      const page = renderPage(shown, now);
+      assert.match(page, whatToDo, JSON.stringify(shown).slice(0, 80));
+      assert.match(page, /Nothing was decided|not recorded/);
+      assert.ok(page.includes(`<a href="">Open the review page again</a>`), `a link back (a GET of the same URL): ${JSON.stringify(shown).slice(0, 80)}`);
+    }
+    assert.match(renderPage({ kind: "notFound" }, now), /Open the link from your email again, in one piece/);
+    assert.match(renderPage({ kind: "removedApprover" }, now), /ask the owner of the workflow/);
+    assert.match(renderPage({ kind: "unavailable" }, now), /try again in a minute/);
   });
 
   it("marks a preselected choice without deciding it or focusing a button", () => {
@@ -108,6 +154,7 @@ describe("pages", () => {
     const settledButExpired = { ...approved, status: "EXPIRED" as const, deliveredAt: undefined, closedReason: "The workflow stopped waiting (timed out) before the decision reached it." };
     const html = renderPage(outcome("expired", { type: "show" }, settledButExpired), now);
     assert.match(html, /<h1>This request has expired<\/h1>/);
+    assert.doesNotMatch(html, /class="banner t-ok"/, "no approved cue either");
     assert.ok(!/Approved by/.test(html));
     const json = jsonBodyOf(outcome("expired", { type: "show" }, settledButExpired), "m");
     assert.equal(json.status, "expired");

@@ -13,24 +13,27 @@ const BOB = "bob@example.com";
 const CAT = "cat@example.com";
 
 describe("summariseInput", () => {
-  it("uses title, description, requestedBy and details when the input has them", () => {
-    assert.deepEqual(summariseInput({ title: "  Deploy\n v2 ", description: "Prod rollout", requestedBy: " Ann@Example.com ", approvers: [ANN], details: { region: "eu" } }, "fallback"), {
+  it("lifts title, description, requestedBy and approvers out, and keeps every other field as structure", () => {
+    assert.deepEqual(summariseInput({ title: "  Deploy\n v2 ", description: "Prod rollout", requestedBy: " Ann@Example.com ", approvers: [ANN], details: { region: "eu", zones: [1, 2] } }, "fallback"), {
       title: "Deploy v2",
       description: "Prod rollout",
       requestedBy: ANN,
-      details: '{\n  "details": {\n    "region": "eu"\n  }\n}',
+      inputView: { fields: [{ key: "details", value: { fields: [{ key: "region", value: { text: "eu" } }, { key: "zones", value: { items: [{ literal: "1" }, { literal: "2" }] } }] } }] },
     });
   });
-  it("shows the whole input, pretty-printed, when it has none of them", () => {
-    assert.deepEqual(summariseInput({ version: 3 }, "Approval requested by sm"), { title: "Approval requested by sm", description: undefined, requestedBy: undefined, details: '{\n  "version": 3\n}' });
-    assert.equal(summariseInput("just text", "t").details, '{\n  "input": "just text"\n}');
+  it("shows a title or description that cannot be the headline among the fields, never hides it", () => {
+    const summary = summariseInput({ title: 42, description: ["a"], environment: "prod" }, "Approval requested by sm");
+    assert.equal(summary.title, "Approval requested by sm");
+    assert.equal(summary.description, undefined);
+    assert.deepEqual(summary.inputView.fields.map((field) => field.key), ["title", "description", "environment"]);
+    assert.deepEqual(summariseInput("just text", "t").inputView, { fields: [{ key: "input", value: { text: "just text" } }] });
   });
-  it("truncates oversized input to the limits", () => {
+  it("cuts an oversized title for the headline and keeps the whole one among the fields; an oversized description is a field", () => {
     const summary = summariseInput({ title: "t".repeat(10_000), description: "d".repeat(100_000), details: "x".repeat(1_000_000) }, "f");
-    assert.equal(summary.title.length, SUMMARY_LIMITS.title);
-    assert.equal(summary.description!.length, SUMMARY_LIMITS.description);
-    assert.equal(summary.details!.length, SUMMARY_LIMITS.details);
-    assert.match(summary.details!, /truncated\)$/);
+    assert.equal(Array.from(summary.title).length, SUMMARY_LIMITS.title);
+    assert.match(summary.title, /…$/);
+    assert.equal(summary.description, undefined);
+    assert.deepEqual(summary.inputView.fields.map((field) => field.key), ["title", "description", "details"]);
   });
 });
 

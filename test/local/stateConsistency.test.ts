@@ -116,7 +116,8 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
       assert.deepEqual(seen.html.badges, [`Status: ${state}`], "the page's one status badge");
       if (state !== "pending") assert.doesNotMatch(seen.html.badges.join(" "), /pending/i, "no pending badge on a request that is not pending");
       const ownVote = item.votes.some((vote) => vote.approver === seen.json.body.approver);
-      assert.equal(seen.html.heading, state === "pending" && ownVote ? "Vote recorded" : HEADINGS[state], "page heading");
+      // The review page's heading is the request's title; every other page's is what happened.
+      assert.equal(seen.html.heading, state === "pending" ? (ownVote ? "Vote recorded" : item.title) : HEADINGS[state], "page heading");
 
       const statusCode = CLOSED.has(state) ? 410 : 200;
       assert.equal(seen.html.statusCode, statusCode, "HTML status");
