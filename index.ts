@@ -20,6 +20,9 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   requiredApprovals: config.requiredApprovals,
   allowSelfApproval: config.allowSelfApproval,
   tableDeletionProtection: config.tableDeletionProtection,
+  reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
+  alarmEmail: config.alarmEmail,
+  alarmTopicArn: config.alarmTopicArn,
 });
 
 /** Which transport serves the links: restApi, httpApi or functionUrl. */

@@ -5,7 +5,9 @@ import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
-import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
+import { createAlarms, serverErrorMetricOf } from "./alarms";
+import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
+import { routeRequestEvents } from "./reminders";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { DECISION_ENDPOINTS } from "./transports";
 
@@ -40,6 +42,12 @@ export interface HumanApprovalWorkflowArgs {
   decisionReservedConcurrency?: number;
   /** Optional Lambda function the workflow runs after approval. */
   approvedFunctionArn?: pulumi.Input<string>;
+  /** Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or unset: none. */
+  reminderMinutesBeforeExpiry?: number[];
+  /** CloudWatch alarms to a new topic that emails this address; or set `alarmTopicArn`. Neither: no alarms. */
+  alarmEmail?: string;
+  /** CloudWatch alarms to this existing SNS topic (it must let cloudwatch.amazonaws.com publish). */
+  alarmTopicArn?: pulumi.Input<string>;
 }
 
 /**
@@ -162,6 +170,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     }, { parent });
 
     const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
+    const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
     const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
       description: "Human approval: stores an approval request and emails each approver their link",
       timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
@@ -175,6 +184,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
         AUDIT_RETENTION_DAYS: String(args.auditRetentionDays),
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
+        ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
       },
     });
 
@@ -206,6 +216,39 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         JSON.stringify(decisionVerifyPolicy({ executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*` })),
       ),
     }, { parent });
+
+    // Withdrawn (stopped) or broken executions close their request, and reminders run on a schedule: both are
+    // EventBridge events into the request function, which may check this state machine's executions and,
+    // with reminders, query the status index (nothing else of the table beyond its own policy).
+    new aws.iam.RolePolicy(`${name}-request-approval-events-policy`, {
+      role: requestRole.id,
+      policy: pulumi.all([partition, region, accountId, stateMachine.name, table.arn]).apply(([awsPartition, awsRegion, account, machine, tableArn]) =>
+        JSON.stringify(requestEventsPolicy({
+          executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*`,
+          statusIndex: reminderMinutes.length ? `${tableArn}/index/${STATUS_INDEX.name}` : undefined,
+        })),
+      ),
+    }, { parent });
+    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes }, this);
+
+    if (args.alarmEmail || args.alarmTopicArn) {
+      createAlarms(name, {
+        alarmEmail: args.alarmEmail,
+        alarmTopicArn: args.alarmTopicArn,
+        namePrefix: logGroupPrefix,
+        stateMachineArn: stateMachine.arn,
+        functions: {
+          requestApproval: { name: requestFunction.name, logGroup: `/aws/lambda/${logGroupPrefix}-request-approval` },
+          decision: { name: decisionFunction.name, logGroup: `/aws/lambda/${logGroupPrefix}-decision` },
+        },
+        // A topic's name is the last part of its ARN.
+        approvalsTopicName: topic.arn.apply((arn) => arn.split(":").pop()!),
+        serverErrors: serverErrorMetricOf(this),
+        partition,
+        region,
+        account: accountId,
+      }, this);
+    }
 
     // Only this stack's functions publish; only the approvers' addresses can be subscribed, by email.
     const topicAccess = new aws.sns.TopicPolicy(`${name}-requests-policy`, {

@@ -69,6 +69,19 @@ export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocume
 }
 
 /**
+ * The request-approval function's event entries (functions/requestApproval/withdrawal.ts, reminders.ts):
+ * check how one of this state machine's executions ended, and, with reminders, list pending requests
+ * through the status index (a query of that index only, never a scan of the table and its links).
+ * A separate policy: it names the state machine, which is created after the function.
+ */
+export function requestEventsPolicy(arns: { executions: string; statusIndex?: string }): PolicyDocument {
+  return document(
+    { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution"], Resource: arns.executions },
+    ...(arns.statusIndex ? [{ Sid: "ListPendingRequests", Effect: "Allow" as const, Action: ["dynamodb:Query"], Resource: arns.statusIndex }] : []),
+  );
+}
+
+/**
  * The link key's policy. The account keeps administering the key (without that AWS refuses the
  * policy), but no principal other than the request-approval role may compute a MAC with it, whatever
  * their identity policies say: a read-only insider, or anyone else, cannot make a working link.
@@ -113,7 +126,7 @@ export function stateMachinePolicy(arns: { requestFunction: string; approvedFunc
 export interface ResourcePolicyStatement {
   Sid: string;
   Effect: "Allow" | "Deny";
-  Principal: { AWS: string | string[] } | "*";
+  Principal: { AWS: string | string[] } | { Service: string } | "*";
   Action: string[];
   Resource: string;
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -136,6 +149,32 @@ export function topicPolicy(args: { topic: string; publisherRoles: string[]; app
       { Sid: "NobodyElsePublishes", Effect: "Deny", Principal: "*", Action: ["sns:Publish"], Resource: args.topic, Condition: { ArnNotEquals: { "aws:PrincipalArn": args.publisherRoles } } },
       { Sid: "OnlyEmailSubscriptions", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEquals: { "sns:Protocol": "email" } } },
       { Sid: "OnlyApproverAddresses", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEqualsIgnoreCase: { "sns:Endpoint": subscribableEndpoints } } },
+    ],
+  };
+}
+
+/**
+ * The alarm topic's policy (config `alarmEmail`). Only this account's CloudWatch alarms publish (and the
+ * account's root user, for a test message); only the alarm address can be subscribed, by email. Denies with
+ * negated conditions, like the approvals topic, so no identity policy can open it.
+ */
+export function alarmTopicPolicy(args: { topic: string; account: string; partition: string; region: string; alarmEmail: string }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
+  const alarms = `arn:${args.partition}:cloudwatch:${args.region}:${args.account}:alarm:*`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["sns:Publish"], Resource: args.topic, Condition: { ArnLike: { "aws:SourceArn": alarms }, StringEquals: { "aws:SourceAccount": args.account } } },
+      {
+        Sid: "NobodyElsePublishes",
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["sns:Publish"],
+        Resource: args.topic,
+        // Both must hold to deny: CloudWatch (a service principal, without a principal ARN) is not denied.
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": `arn:${args.partition}:iam::${args.account}:root` }, StringNotEquals: { "aws:PrincipalServiceName": "cloudwatch.amazonaws.com" } },
+      },
+      { Sid: "OnlyEmailSubscriptions", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEquals: { "sns:Protocol": "email" } } },
+      { Sid: "OnlyTheAlarmAddress", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEqualsIgnoreCase: { "sns:Endpoint": args.alarmEmail.toLowerCase() } } },
     ],
   };
 }

@@ -82,8 +82,9 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
         assert.equal(count(T.function), 2);
         assert.equal(count(T.stateMachine), 1);
         assert.equal(count(T.role), 3);
-        // request-approval, decision, decision-verify (history of this state machine's executions), state machine
-        assert.equal(count(T.rolePolicy), 4);
+        // request-approval, decision, decision-verify (history of this state machine's executions), state machine,
+        // request-approval-events (how this state machine's executions ended)
+        assert.equal(count(T.rolePolicy), 5);
         assert.equal(count(T.logGroup), 3);
         assert.equal(count(T.kmsKey), 1);
         assert.equal(count(T.topicPolicy), 1);
@@ -269,7 +270,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
 
     it("lets only this API's stage invoke the function, on the request route", () => {
       const { resources, decisionFunction } = deployed.restApi;
-      const permission = resources.one(T.permission);
+      const permission = resources.one(T.permission, `${deployed.restApi.name}-invoke`);
       assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
       assert.equal(permission.inputs.function, decisionFunction.state.name);
       assert.equal(permission.inputs.sourceArn, `${resources.one(T.restApi).state.executionArn}/approvals/*/requests/*`);
@@ -298,7 +299,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
 
     it("lets only this API invoke the function", () => {
       const { resources } = deployed.httpApi;
-      const permission = resources.one(T.permission);
+      const permission = resources.one(T.permission, `${deployed.httpApi.name}-invoke`);
       assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
       assert.equal(permission.inputs.sourceArn, `${resources.one(T.httpApi).state.executionArn}/*/*/requests/*`);
     });
@@ -311,7 +312,8 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
       assert.equal(url.inputs.authorizationType, "NONE");
       assert.equal(url.inputs.functionName, decisionFunction.state.name);
       assert.notEqual(url.inputs.functionName, requestFunction.state.name);
-      const permissions = resources.ofType(T.permission).map((p) => p.inputs);
+      // (The request function's permission for EventBridge is checked in alarmsAndReminders.test.ts.)
+      const permissions = resources.ofType(T.permission).map((p) => p.inputs).filter((p) => p.principal !== "events.amazonaws.com");
       assert.deepEqual(permissions.map((p) => [p.action, p.principal, p.function]).sort(), [
         ["lambda:InvokeFunction", "*", decisionFunction.state.name],
         ["lambda:InvokeFunctionUrl", "*", decisionFunction.state.name],

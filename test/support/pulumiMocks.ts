@@ -41,6 +41,10 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
       return { arn: arn("logs", `log-group:${inputs.name}`) };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { arn: arn("events", `rule/${name}`), name };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { arn: arn("cloudwatch", `alarm:${inputs.name ?? name}`) };
     case "aws:sfn/stateMachine:StateMachine":
       return { arn: arn("states", `stateMachine:${name}`), name };
     case "aws:kms/key:Key":

@@ -1,0 +1,76 @@
+/**
+ * What makes the request-approval function hear of things besides the state machine, both through
+ * EventBridge (so no third function, and publishing stays with the function roles):
+ * - every execution of this state machine that ends ABORTED, FAILED or TIMED_OUT, so a withdrawn
+ *   (stopped) or broken execution closes its request and the approvers are told;
+ * - with `reminderMinutesBeforeExpiry`, a schedule that sends `{"kind":"remind"}`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { EXECUTION_STATUS_CHANGE } from "../functions/requestApproval/payload";
+import { ENDED_STATUSES } from "../functions/requestApproval/withdrawal";
+
+export interface RequestEventsArgs {
+  requestFunction: aws.lambda.Function;
+  stateMachineArn: pulumi.Input<string>;
+  /** Minutes before expiry, largest first; empty: no schedule at all. */
+  reminderMinutesBeforeExpiry: number[];
+}
+
+/** The EventBridge pattern of this state machine's executions that ended without succeeding. */
+export function executionEndedPattern(stateMachineArn: string) {
+  return {
+    source: [EXECUTION_STATUS_CHANGE.source],
+    "detail-type": [EXECUTION_STATUS_CHANGE.detailType],
+    detail: { stateMachineArn: [stateMachineArn], status: [...ENDED_STATUSES] },
+  };
+}
+
+/**
+ * How often the reminder schedule runs, in minutes. Each reminder time has a window until the next one
+ * (or the expiry); a run must land in every window. Every 5 minutes when each window is at least 15 minutes
+ * long (a reminder then arrives at most 5 minutes late), otherwise every minute.
+ */
+export function reminderScheduleMinutes(minutesBeforeExpiry: readonly number[]): 1 | 5 {
+  const sorted = [...minutesBeforeExpiry].sort((a, b) => b - a);
+  const windows = sorted.map((minutes, index) => minutes - (sorted[index + 1] ?? 0));
+  return Math.min(...windows) >= 15 ? 5 : 1;
+}
+
+export function reminderScheduleExpression(minutesBeforeExpiry: readonly number[]): string {
+  const every = reminderScheduleMinutes(minutesBeforeExpiry);
+  return every === 1 ? "rate(1 minute)" : `rate(${every} minutes)`;
+}
+
+/** An EventBridge rule that invokes the request function, with the one permission it needs (this rule only). */
+function invokeFromRule(name: string, rule: aws.cloudwatch.EventRule, requestFunction: aws.lambda.Function, target: Partial<aws.cloudwatch.EventTargetArgs>, parent: pulumi.Resource) {
+  new aws.lambda.Permission(`${name}-invoke`, {
+    action: "lambda:InvokeFunction",
+    function: requestFunction.name,
+    principal: "events.amazonaws.com",
+    sourceArn: rule.arn,
+  }, { parent });
+  new aws.cloudwatch.EventTarget(`${name}-target`, {
+    rule: rule.name,
+    arn: requestFunction.arn,
+    // EventBridge retries a failed delivery (a throttled invoke) for an hour.
+    retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    ...target,
+  }, { parent });
+}
+
+export function routeRequestEvents(name: string, args: RequestEventsArgs, parent: pulumi.Resource): { reminderSchedule?: aws.cloudwatch.EventRule } {
+  const ended = new aws.cloudwatch.EventRule(`${name}-execution-ended`, {
+    description: "Human approval: an execution stopped (withdrawn), failed or timed out; the request-approval function closes its request",
+    eventPattern: pulumi.output(args.stateMachineArn).apply((arn) => JSON.stringify(executionEndedPattern(arn))),
+  }, { parent });
+  invokeFromRule(`${name}-execution-ended`, ended, args.requestFunction, {}, parent);
+
+  if (args.reminderMinutesBeforeExpiry.length === 0) return {};
+  const schedule = new aws.cloudwatch.EventRule(`${name}-reminders`, {
+    description: `Human approval: remind approvers who have not voted, ${args.reminderMinutesBeforeExpiry.join(", ")} minutes before a request expires`,
+    scheduleExpression: reminderScheduleExpression(args.reminderMinutesBeforeExpiry),
+  }, { parent });
+  invokeFromRule(`${name}-reminders`, schedule, args.requestFunction, { input: JSON.stringify({ kind: "remind" }) }, parent);
+  return { reminderSchedule: schedule };
+}
