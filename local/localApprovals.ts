@@ -12,6 +12,7 @@ import { createHandler as createDecisionHandler, dependenciesFromEnvironment as 
 import type { HttpResponse } from "../functions/decision/decision";
 import type { Transport } from "../functions/decision/httpEvent";
 import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../functions/requestApproval/index";
+import { executionStatusChangeEvent } from "../functions/requestApproval/withdrawal";
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
 import { startLocalDynamoDb } from "./dynamoDb";
@@ -67,11 +68,25 @@ export interface LocalApprovals {
   /** The local DynamoDB's endpoint and table, for tests that read what was stored. */
   tableName: string;
   dynamoDbEndpoint: string;
+  /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
+  stackOutputs: LocalStackOutputs;
   close(): Promise<void>;
+}
+
+/** The local stack's outputs, as the deployed stack exports them, plus where its AWS stand-ins listen. */
+export interface LocalStackOutputs {
+  transport: Transport;
+  callbackUrl: string;
+  stateMachineArn: string;
+  topicArn: string;
+  approvalsTable: string;
+  /** AWS_ENDPOINT_URL_* for a client of this local stack (the human-approval CLI's --local). */
+  endpoints: { dynamodb: string; sfn: string };
 }
 
 export const LOCAL_STATE_MACHINE_NAME = "human-approval-local";
 const LOCAL_ARN_PREFIX = "arn:aws:states:eu-west-1:000000000000";
+export const LOCAL_STATE_MACHINE_ARN = `${LOCAL_ARN_PREFIX}:stateMachine:${LOCAL_STATE_MACHINE_NAME}`;
 const LOCAL_TABLE = "approvals-local";
 const LOCAL_TOPIC = "arn:aws:sns:eu-west-1:000000000000:approvals-local";
 const LOCAL_LINK_KEY = "arn:aws:kms:eu-west-1:000000000000:key/local-link-key";
@@ -128,6 +143,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     let startExecution: LocalApprovals["startExecution"] = () => {
       throw new Error("not started");
     };
+    let stackOutputs!: LocalStackOutputs;
 
     const controlApi: LocalRoute = async (request: IncomingMessage, body: Buffer, url: URL) => {
       if (url.pathname === "/executions" && request.method === "POST") {
@@ -147,6 +163,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         if (!entry) return { statusCode: 404, body: { error: "No such execution." } };
         return { statusCode: 200, body: entry.outcome ?? { status: "RUNNING" } };
       }
+      if (url.pathname === "/stack-outputs" && request.method === "GET") return { statusCode: 200, body: stackOutputs };
       return undefined;
     };
 
@@ -178,6 +195,18 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       }),
       logger: logger("request-approval"),
     });
+    // EventBridge's "Execution Status Change" rule: an execution that was stopped, failed or timed out is
+    // delivered to the request function, as the deployed rule does (components/reminders.ts).
+    const statusChanges = new Set<Promise<unknown>>();
+    const deliverStatusChange = (executionArn: string, executionName: string, status: "ABORTED" | "FAILED") => {
+      if (closing) return;
+      const delivery = requestApproval(executionStatusChangeEvent({ executionArn, stateMachineArn: LOCAL_STATE_MACHINE_ARN, name: executionName, status }), { awsRequestId: randomUUID() })
+        .catch(() => undefined) // logged by the handler; EventBridge would retry
+        .finally(() => statusChanges.delete(delivery));
+      statusChanges.add(delivery);
+    };
+    cleanups.push(async () => void (await Promise.all([...statusChanges])));
+
     // The function ARN only names the task; the local override runs the handler in this process.
     const definition = buildStateMachineDefinition({
       requestFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:request-approval-local",
@@ -198,7 +227,10 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       let emailsSent!: (emails: ApprovalEmail[]) => void;
       const emails = new Promise<ApprovalEmail[]>((resolve) => (emailsSent = resolve));
       let running: ReturnType<typeof runExecution> | undefined;
-      standIn.startExecution(executionArn, input, () => running?.abort());
+      standIn.startExecution(executionArn, input, () => {
+        running?.abort();
+        deliverStatusChange(executionArn, executionName, "ABORTED");
+      });
       running = runExecution(definition, input, { executionArn, executionName, stateMachineName: LOCAL_STATE_MACHINE_NAME, taskToken }, {
         requestApproval: async ({ Payload }) => {
           // The interpreter retries a task even after its execution was aborted: fail fast once closing.
@@ -219,7 +251,10 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       });
       const outcome = running.outcome.then((result) => {
         standIn.finishTask(taskToken);
-        standIn.endExecution(executionArn, result.status === "SUCCEEDED" ? "SUCCEEDED" : result.error?.name === "ExecutionAborted" ? "ABORTED" : "FAILED", {});
+        const status = result.status === "SUCCEEDED" ? "SUCCEEDED" : result.error?.name === "ExecutionAborted" ? "ABORTED" : "FAILED";
+        const ended = status === "SUCCEEDED" ? { output: JSON.stringify(result.output) } : { error: result.error?.name, cause: result.error?.cause };
+        standIn.endExecution(executionArn, status, {}, ended);
+        if (status === "FAILED" && standIn.executionStatus(executionArn) === "FAILED") deliverStatusChange(executionArn, executionName, "FAILED");
         emailsSent(approvalEmails());
         return result;
       });
@@ -236,6 +271,20 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       return execution;
     };
 
+    // StartExecution from any SDK client (the human-approval CLI) starts one of these executions.
+    standIn.onStartExecution = ({ stateMachineArn, input }) => {
+      if (stateMachineArn !== LOCAL_STATE_MACHINE_ARN) throw Object.assign(new Error(`State Machine Does Not Exist: '${stateMachineArn}' (the local one is ${LOCAL_STATE_MACHINE_ARN})`), { name: "StateMachineDoesNotExist" });
+      return { executionArn: startExecution(input).executionArn };
+    };
+    stackOutputs = {
+      transport: options.transport,
+      callbackUrl: gateway.callbackUrl,
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      topicArn: LOCAL_TOPIC,
+      approvalsTable: LOCAL_TABLE,
+      endpoints: { dynamodb: db.endpoint, sfn: awsEndpoint },
+    };
+
     return {
       transport: options.transport,
       callbackUrl: gateway.callbackUrl,
@@ -244,6 +293,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       standIn,
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,
+      stackOutputs,
       close,
     };
   } catch (error) {
