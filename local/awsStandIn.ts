@@ -85,6 +85,8 @@ export class AwsStandIn {
   readonly calls = new Map<string, number>();
   /** Faults to inject, consumed one per call, by operation. */
   readonly faults = new Map<string, Fault[]>();
+  /** Secrets Manager secrets by ARN (or name), for GetSecretValue: the sign-in client secret. */
+  readonly secrets = new Map<string, string>();
   private readonly macKey = randomBytes(32);
   private readonly events = new EventEmitter();
   private readonly tasks = new Map<string, WaitingTask>();
@@ -200,7 +202,7 @@ export class AwsStandIn {
     const body = await readBody(request);
     const target = request.headers["x-amz-target"];
     const form = new URLSearchParams(body);
-    const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService)\./, "") : form.get("Action") ?? "unknown";
+    const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService|secretsmanager)\./, "") : form.get("Action") ?? "unknown";
     this.calls.set(operation, this.callCount(operation) + 1);
 
     const fault = this.faults.get(operation)?.shift();
@@ -217,6 +219,7 @@ export class AwsStandIn {
     const answer = () => {
       if (typeof target === "string" && target.startsWith("AWSStepFunctions.")) return this.stepFunctions(operation, body, response);
       if (typeof target === "string" && target.startsWith("TrentService.")) return this.kms(operation, body, response);
+      if (typeof target === "string" && target.startsWith("secretsmanager.")) return this.secretsManager(operation, body, response);
       if (operation === "Publish") return this.publish(form, response);
       sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
     };
@@ -241,6 +244,15 @@ export class AwsStandIn {
     response.writeHead(200, { "Content-Type": "text/xml" }).end(
       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${email.messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
     );
+  }
+
+  private secretsManager(operation: string, body: string, response: ServerResponse) {
+    const contentType = "application/x-amz-json-1.1";
+    if (operation !== "GetSecretValue") return sendJson(response, 400, { __type: "InvalidRequestException", message: `The local stand-in does not implement ${operation}.` }, contentType);
+    const { SecretId } = JSON.parse(body) as { SecretId?: string };
+    const value = SecretId === undefined ? undefined : this.secrets.get(SecretId);
+    if (value === undefined) return sendJson(response, 400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }, contentType);
+    sendJson(response, 200, { ARN: SecretId, Name: SecretId!.split(":").pop(), SecretString: value, VersionId: "local", VersionStages: ["AWSCURRENT"], CreatedDate: Date.now() / 1000 }, contentType);
   }
 
   private kms(operation: string, body: string, response: ServerResponse) {

@@ -9,5 +9,6 @@ export function localAwsEnvironment(endpoints: { dynamoDb: string; standIn: stri
     AWS_ENDPOINT_URL_SNS: endpoints.standIn,
     AWS_ENDPOINT_URL_SFN: endpoints.standIn,
     AWS_ENDPOINT_URL_KMS: endpoints.standIn,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.standIn,
   };
 }

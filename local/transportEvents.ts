@@ -34,16 +34,21 @@ function encodeBody(transport: Transport, request: PlainHttpRequest, contentType
 }
 
 const requestIdOf = (path: string) => /\/requests\/([^/]+)$/.exec(path)?.[1];
+/** The route a path matches, as the gateways name it: the review link, or the sign-in callback. */
+const routeOf = (path: string) => (/^\/auth\/callback\/?$/.test(path) ? "/auth/callback" : "/requests/{id}");
+/** The host the request was sent to (the local gateway's own), else the transport's fake domain. */
+const hostIn = (headers: Record<string, string> | undefined) => Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1];
 
 function restApiEvent(request: PlainHttpRequest): APIGatewayProxyEvent {
-  const headers: Record<string, string> = { Host: `abc123.execute-api.${REGION}.amazonaws.com`, ...request.headers };
+  const domainName = hostIn(request.headers) ?? `abc123.execute-api.${REGION}.amazonaws.com`;
+  const headers: Record<string, string> = { ...(hostIn(request.headers) ? {} : { Host: domainName }), ...request.headers };
   const contentType = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
   const id = requestIdOf(request.path);
   const query = request.query && Object.keys(request.query).length > 0 ? request.query : null;
   const encoded = encodeBody("restApi", request, contentType);
   const userAgent = Object.entries(headers).find(([name]) => name.toLowerCase() === "user-agent")?.[1] ?? null;
   return {
-    resource: "/requests/{id}",
+    resource: routeOf(request.path),
     path: request.path,
     httpMethod: request.method,
     headers,
@@ -67,26 +72,31 @@ function restApiEvent(request: PlainHttpRequest): APIGatewayProxyEvent {
         userAgent, userArn: null,
       },
       path: `${REST_API_STAGE_PATH}${request.path}`,
+      domainName,
       stage: REST_API_STAGE_PATH.slice(1),
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: "r1",
-      resourcePath: "/requests/{id}",
+      resourcePath: routeOf(request.path),
     },
   };
 }
 
 function payloadV2Event(transport: "httpApi" | "functionUrl", request: PlainHttpRequest): APIGatewayProxyEventV2 {
-  const domainName = transport === "functionUrl" ? `a1b2c3d4e5f6g7h8.lambda-url.${REGION}.on.aws` : `xyz789.execute-api.${REGION}.amazonaws.com`;
+  const domainName = hostIn(request.headers) ?? (transport === "functionUrl" ? `a1b2c3d4e5f6g7h8.lambda-url.${REGION}.on.aws` : `xyz789.execute-api.${REGION}.amazonaws.com`);
   const headers = Object.fromEntries(Object.entries({ host: domainName, ...request.headers }).map(([name, value]) => [name.toLowerCase(), value]));
+  // Payload 2.0 takes cookies out of the headers and passes them as an array.
+  const cookies = headers.cookie ? headers.cookie.split(/;\s*/).filter(Boolean) : undefined;
+  delete headers.cookie;
   const id = requestIdOf(request.path);
   // Function URLs have one route and no path parameters; our HTTP API routes are explicit.
-  const routeKey = transport === "functionUrl" ? "$default" : `${request.method} /requests/{id}`;
+  const routeKey = transport === "functionUrl" ? "$default" : `${request.method} ${routeOf(request.path)}`;
   return {
     version: "2.0",
     routeKey,
     rawPath: request.path,
     rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
+    ...(cookies ? { cookies } : {}),
     headers,
     queryStringParameters: request.query && Object.keys(request.query).length > 0 ? request.query : undefined,
     pathParameters: transport === "httpApi" && id ? { id } : undefined,

@@ -10,6 +10,9 @@ import { normaliseHttpEvent, wantsJson, type HttpRequest } from "./httpEvent";
 import { ALLOWED_METHODS, jsonBodyOf, statusCodeOf, type Outcome } from "./outcome";
 import { CONTENT_SECURITY_POLICY, describeOutcome, renderPage } from "./pages";
 import { isTransientAwsError } from "./rules";
+import { SignInSecretUnavailableError } from "./signIn/clientSecret";
+import { ProviderUnavailableError } from "./signIn/openIdClient";
+import type { OpenIdSignIn, VerifiedApprover } from "./signIn/signIn";
 
 export interface DecisionDependencies {
   store: RequestStore;
@@ -21,6 +24,8 @@ export interface DecisionDependencies {
   approverEmails: string[];
   now(): Date;
   logger: Logger;
+  /** OpenID Connect sign-in (stack config `signInIssuer`); absent: links alone decide, as without sign-in. */
+  signIn?: OpenIdSignIn;
 }
 
 /** The response shape that API Gateway (payload 1.0 and 2.0) and Function URLs all accept. */
@@ -29,6 +34,16 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: string;
   isBase64Encoded: false;
+  /** Set-Cookie values in payload 2.0's shape (HTTP API, Function URL). */
+  cookies?: string[];
+  /** Set-Cookie values in payload 1.0's shape (REST API), which allows one value per name in `headers`. */
+  multiValueHeaders?: Record<string, string[]>;
+}
+
+/** An outcome, and the cookies that go with it (sign-in only). */
+interface Reply {
+  outcome: Outcome;
+  cookies?: string[];
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
@@ -52,7 +67,7 @@ function refuseEarly(http: HttpRequest): Outcome | undefined {
 }
 
 /** What the person's request means for the lifecycle: a view, or a vote; or a 4xx before that. */
-function lifecycleEventOf(http: HttpRequest, link: ApprovalLink): LifecycleEvent | Outcome {
+function lifecycleEventOf(http: HttpRequest, link: ApprovalLink, signedIn?: VerifiedApprover): LifecycleEvent | Outcome {
   if (SAFE_METHODS.has(http.method)) return { type: "view" };
   const parsed = parseDecisionBody(http);
   if (!parsed.ok) return { kind: "invalid", statusCode: parsed.problem === "unsupportedMediaType" ? 415 : 400, message: parsed.message };
@@ -63,7 +78,50 @@ function lifecycleEventOf(http: HttpRequest, link: ApprovalLink): LifecycleEvent
     comment: parsed.comment,
     sourceIp: http.sourceIp,
     userAgent: http.headers["user-agent"]?.slice(0, 512),
+    ...(signedIn ? { verifiedBy: signedIn.issuer } : {}),
   };
+}
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const linkUrlOf = (http: HttpRequest, linkId: string) => `${http.publicBaseUrl}/requests/${linkId}`;
+
+/**
+ * With sign-in, a link opens only with a session for that link, made when its approver signed in.
+ * Without one, a browser goes to the provider (a scanner ends on its login page; a POST records
+ * nothing) and a script is told that sign-in is needed.
+ */
+async function signInGate(signIn: OpenIdSignIn, http: HttpRequest, link: ApprovalLink, now: Date): Promise<{ signedIn: VerifiedApprover } | { reply: Reply }> {
+  const linkId = http.linkId!;
+  const session = await signIn.session(http, linkId, now);
+  if (session && sameAddress(session.email, link.approver)) return { signedIn: session };
+  if (wantsJson(http)) return { reply: { outcome: { kind: "signInRequired" } } };
+  const choice = isChoice(http.query.choice) ? http.query.choice : undefined;
+  // "Sign in as <approver>" from the wrong-account page asks the provider for the credentials again.
+  const login = await signIn.beginLogin(http, linkId, { choice, prompt: http.query.signIn === "again" ? "login" : undefined }, now);
+  return { reply: { outcome: { kind: "redirect", location: login.location, afterPost: http.method === "POST" }, cookies: login.cookies } };
+}
+
+/** `GET /auth/callback`: the provider's redirect back. Matches the approver, then back to the link with a session. */
+async function signInCallback(deps: DecisionDependencies, signIn: OpenIdSignIn, http: HttpRequest): Promise<Reply> {
+  if (http.method !== "GET") return { outcome: { kind: "methodNotAllowed", allow: "GET" } };
+  const now = deps.now();
+  const result = await signIn.completeLogin(http, now);
+  if (result.type === "failed") {
+    deps.logger.warn("Sign-in refused", { reason: result.reason, detail: result.detail });
+    return { outcome: { kind: "signInFailed", reason: result.reason, signedInAs: result.signedInAs }, cookies: result.cookies };
+  }
+  const link = await deps.store.findLink(result.linkId);
+  if (!link) return { outcome: { kind: "notFound" }, cookies: result.cookies };
+  if (!deps.approverEmails.includes(link.approver)) return { outcome: { kind: "removedApprover" }, cookies: result.cookies };
+  const linkUrl = linkUrlOf(http, result.linkId);
+  if (!sameAddress(result.approver.email, link.approver)) {
+    // Someone else's link: no session, nothing shown, nothing recorded.
+    deps.logger.warn("Sign-in by someone who is not the link's approver", { requestRef: link.requestRef, signedInAs: result.approver.email.slice(0, 320), approver: link.approver });
+    return { outcome: { kind: "wrongApprover", signedInAs: result.approver.email, approver: link.approver, retryUrl: `${linkUrl}?signIn=again` }, cookies: result.cookies };
+  }
+  const session = await signIn.sessionCookie(result.linkId, result.approver, now);
+  const location = result.choice && isChoice(result.choice) ? `${linkUrl}?choice=${result.choice}` : linkUrl;
+  return { outcome: { kind: "redirect", location, afterPost: false }, cookies: [...result.cookies, session] };
 }
 
 /**
@@ -113,27 +171,37 @@ async function performEffects(deps: DecisionDependencies, request: ApprovalReque
   return { request: current, answer };
 }
 
-/** Normalise, route, transition, perform: the whole decision endpoint for one HTTP request. */
-async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promise<Outcome> {
+/** Normalise, route, (sign in,) transition, perform: the whole decision endpoint for one HTTP request. */
+async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promise<Reply> {
+  if (http.signInCallback && deps.signIn) return signInCallback(deps, deps.signIn, http);
   const refused = refuseEarly(http);
-  if (refused) return refused;
+  if (refused) return { outcome: refused };
   const link = await deps.store.findLink(http.linkId!);
-  if (!link) return { kind: "notFound" };
-  if (!deps.approverEmails.includes(link.approver)) return { kind: "removedApprover" };
-  const event = lifecycleEventOf(http, link);
-  if ("kind" in event) return event;
+  if (!link) return { outcome: { kind: "notFound" } };
+  if (!deps.approverEmails.includes(link.approver)) return { outcome: { kind: "removedApprover" } };
+  let signedIn: VerifiedApprover | undefined;
+  if (deps.signIn) {
+    const gate = await signInGate(deps.signIn, http, link, deps.now());
+    if ("reply" in gate) return gate.reply;
+    signedIn = gate.signedIn;
+  }
+  const event = lifecycleEventOf(http, link, signedIn);
+  if ("kind" in event) return { outcome: event };
 
   const applied = await applyEvent(deps, link.requestRef, event);
-  if (!applied) return { kind: "notFound" };
+  if (!applied) return { outcome: { kind: "notFound" } };
   const performed = await performEffects(deps, applied.request, applied.step);
   const request = performed.request;
   return {
-    kind: "request",
-    request: toPublicView(request),
-    approver: link.approver,
-    state: effectiveState(request, deps.now()),
-    answer: performed.answer ?? applied.step.answer,
-    preselected: SAFE_METHODS.has(http.method) && isChoice(http.query.choice) ? http.query.choice : undefined,
+    outcome: {
+      kind: "request",
+      request: toPublicView(request),
+      approver: link.approver,
+      state: effectiveState(request, deps.now()),
+      answer: performed.answer ?? applied.step.answer,
+      preselected: SAFE_METHODS.has(http.method) && isChoice(http.query.choice) ? http.query.choice : undefined,
+      ...(signedIn ? { signedIn } : {}),
+    },
   };
 }
 
@@ -154,13 +222,20 @@ export function toHttpResponse(outcome: Outcome, asJson: boolean, method: string
     headers: {
       ...COMMON_HEADERS,
       "Content-Type": asJson ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
-      ...(statusCode === 405 ? { Allow: ALLOWED_METHODS } : {}),
-      ...(statusCode === 503 ? { "Retry-After": "5" } : {}),
+      ...(statusCode === 405 ? { Allow: outcome.kind === "methodNotAllowed" && outcome.allow ? outcome.allow : ALLOWED_METHODS } : {}),
+      ...(statusCode === 503 ? { "Retry-After": outcome.kind === "signInUnavailable" ? "30" : "5" } : {}),
+      ...(outcome.kind === "redirect" ? { Location: outcome.location } : {}),
     },
     // HEAD gets GET's status and headers without a body.
     body: method === "HEAD" ? "" : body,
     isBase64Encoded: false,
   };
+}
+
+/** Each payload format's own way of setting several cookies. */
+function withCookies(response: HttpResponse, cookies: string[] | undefined, transport: HttpRequest["transport"]): HttpResponse {
+  if (!cookies || cookies.length === 0) return response;
+  return transport === "restApi" ? { ...response, multiValueHeaders: { "Set-Cookie": cookies } } : { ...response, cookies };
 }
 
 /** The whole decision endpoint: any event in, an HTTP response out; it never throws. */
@@ -173,13 +248,15 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
   }
   const http = normalised.request;
   let outcome: Outcome;
+  let cookies: string[] | undefined;
   try {
-    outcome = await outcomeFor(deps, http);
+    ({ outcome, cookies } = await outcomeFor(deps, http));
   } catch (error) {
     deps.logger.error("Decision request failed", describeError(error));
-    outcome = { kind: isTransientAwsError(error) ? "unavailable" : "failed" };
+    const signInDown = error instanceof ProviderUnavailableError || error instanceof SignInSecretUnavailableError;
+    outcome = { kind: signInDown ? "signInUnavailable" : isTransientAwsError(error) ? "unavailable" : "failed" };
   }
-  const response = toHttpResponse(outcome, wantsJson(http), http.method, deps.now());
+  const response = withCookies(toHttpResponse(outcome, wantsJson(http), http.method, deps.now()), cookies, http.transport);
   deps.logger.info("Decision request handled", {
     transport: http.transport,
     method: http.method.slice(0, 16),
@@ -187,6 +264,8 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
     requestRef: outcome.kind === "request" ? outcome.request.id : undefined,
     gatewayRequestId: http.gatewayRequestId?.slice(0, 64),
     outcome: outcome.kind === "request" ? `${outcome.answer.type}:${outcome.state}` : outcome.kind,
+    ...(outcome.kind === "signInFailed" ? { signInFailure: outcome.reason } : {}),
+    ...(deps.signIn && outcome.kind === "request" ? { verifiedBy: outcome.signedIn?.issuer } : {}),
     statusCode: response.statusCode,
     durationMs: Date.now() - started,
   });

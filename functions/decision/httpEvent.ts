@@ -15,9 +15,19 @@ export interface HttpRequest {
   path: string;
   /** The `{id}` path segment as sent; not yet validated. Undefined when the path is not `/requests/{id}`. */
   linkId?: string;
+  /** The path is the sign-in callback, `/auth/callback` (only answered when sign-in is on). */
+  signInCallback: boolean;
+  /**
+   * The endpoint's public base URL as the client reached it, e.g. `https://<api>.execute-api.<region>.amazonaws.com/approvals`:
+   * the host the gateway names (`requestContext.domainName`) and any stage prefix; what `callbackUrl` is.
+   * https, except on loopback (the local mode).
+   */
+  publicBaseUrl: string;
   query: Record<string, string>;
   /** Lower-cased names. */
   headers: Record<string, string>;
+  /** `Cookie` header values (payload 1.0) or the `cookies` array (payload 2.0), as sent. */
+  cookies: string[];
   /** Decoded body; empty when there is none or it was too large. */
   body: string;
   bodyTooLarge: boolean;
@@ -30,6 +40,8 @@ export type NormalisedEvent = { ok: true; request: HttpRequest } | { ok: false; 
 /** A decision form or JSON body is a few hundred bytes; anything far larger is not ours. */
 export const MAX_BODY_BYTES = 16 * 1024;
 const REQUEST_PATH = /\/requests\/([^/]*)\/?$/;
+const SIGN_IN_CALLBACK_PATH = /\/auth\/callback\/?$/;
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -63,17 +75,37 @@ function linkIdFrom(path: string, pathParameters: unknown): string | undefined {
   return fromParameters ?? REQUEST_PATH.exec(path)?.[1];
 }
 
+/** Where this route's part of the path starts in the path the client sent: what is before it is the stage prefix. */
+function routeStart(clientPath: string): number | undefined {
+  return REQUEST_PATH.exec(clientPath)?.index ?? SIGN_IN_CALLBACK_PATH.exec(clientPath)?.index;
+}
+
+/** The endpoint's base URL: the gateway's own name for the host (the Host header only if it gives none) and the stage prefix. */
+function publicBaseUrlOf(context: Json, headers: Record<string, string>, clientPath: string): string {
+  const host = (asString(context.domainName) ?? headers.host ?? "").toLowerCase();
+  const safeHost = /^[a-z0-9.-]+(:\d+)?$|^\[::1\](:\d+)?$/.test(host) ? host : "invalid.host";
+  const start = routeStart(clientPath);
+  const prefix = start === undefined ? "" : clientPath.slice(0, start);
+  const safePrefix = /^(\/[A-Za-z0-9._~-]+)*$/.test(prefix) ? prefix : "";
+  return `${LOOPBACK_HOST.test(safeHost) ? "http" : "https"}://${safeHost}${safePrefix}`;
+}
+
 function fromPayloadV1(event: Json): HttpRequest {
   const path = asString(event.path) ?? "/";
   const context = isObject(event.requestContext) ? event.requestContext : {};
   const identity = isObject(context.identity) ? context.identity : {};
+  const headers = stringRecord(event.headers, true);
   return {
     transport: "restApi",
     method: (asString(event.httpMethod) ?? "").toUpperCase(),
     path,
     linkId: linkIdFrom(path, event.pathParameters),
+    signInCallback: SIGN_IN_CALLBACK_PATH.test(path),
+    // requestContext.path is what the client asked for, the stage (or custom domain base path) included.
+    publicBaseUrl: publicBaseUrlOf(context, headers, asString(context.path) ?? path),
     query: stringRecord(event.queryStringParameters, false),
-    headers: stringRecord(event.headers, true),
+    headers,
+    cookies: headers.cookie ? [headers.cookie] : [],
     ...decodeBody(event),
     sourceIp: asString(identity.sourceIp),
     gatewayRequestId: asString(context.requestId),
@@ -83,14 +115,20 @@ function fromPayloadV1(event: Json): HttpRequest {
 function fromPayloadV2(event: Json, http: Json): HttpRequest {
   const context = event.requestContext as Json;
   const path = asString(event.rawPath) ?? asString(http.path) ?? "/";
+  const headers = stringRecord(event.headers, true);
+  // Payload 2.0 moves cookies out of the headers into an array.
+  const cookies = Array.isArray(event.cookies) ? event.cookies.filter((cookie): cookie is string => typeof cookie === "string") : [];
   return {
     // Function URLs always carry the `$default` route key; our HTTP API routes are explicit.
     transport: event.routeKey === "$default" ? "functionUrl" : "httpApi",
     method: (asString(http.method) ?? "").toUpperCase(),
     path,
     linkId: linkIdFrom(path, event.pathParameters),
+    signInCallback: SIGN_IN_CALLBACK_PATH.test(path),
+    publicBaseUrl: publicBaseUrlOf(context, headers, path),
     query: queryFromRawString(asString(event.rawQueryString)),
-    headers: stringRecord(event.headers, true),
+    headers,
+    cookies: cookies.length > 0 ? cookies : headers.cookie ? [headers.cookie] : [],
     ...decodeBody(event),
     sourceIp: asString(http.sourceIp),
     gatewayRequestId: asString(context.requestId),

@@ -7,12 +7,14 @@ import { GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, type His
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { clientSettings, DYNAMODB_BUDGET, SNS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
-import { requireEmailListEnv, requireEnv, type Environment } from "../shared/env";
+import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, type Environment } from "../shared/env";
 import { createLogger } from "../shared/logger";
 import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
 import type { Workflow } from "./delivery";
+import { secretsManagerSecret } from "./signIn/clientSecret";
+import { OpenIdSignIn } from "./signIn/signIn";
 
 /** Our state machine writes a few dozen events per execution; more pages than this means something else is wrong. */
 const MAX_HISTORY_PAGES = 3;
@@ -36,7 +38,21 @@ export function stepFunctionsWorkflow(client: SFNClient): Workflow {
   };
 }
 
+/**
+ * Sign-in when the stack configures it (SIGN_IN_ISSUER): the issuer, the client id, and the ARN of the
+ * Secrets Manager secret holding the client secret (never the secret itself).
+ */
+export function signInFromEnvironment(env: Environment): OpenIdSignIn | undefined {
+  if (env.SIGN_IN_ISSUER === undefined || env.SIGN_IN_ISSUER.trim() === "") return undefined;
+  return new OpenIdSignIn({
+    issuer: requireHttpsUrlEnv(env, "SIGN_IN_ISSUER", "the OpenID Connect issuer approvers sign in with"),
+    clientId: requireEnv(env, "SIGN_IN_CLIENT_ID", "the OpenID client id registered for this stack"),
+    clientSecret: secretsManagerSecret(requireEnv(env, "SIGN_IN_SECRET_ARN", "the ARN of the Secrets Manager secret holding the OpenID client secret")),
+  });
+}
+
 export function dependenciesFromEnvironment(env: Environment): DecisionDependencies {
+  const signIn = signInFromEnvironment(env);
   return {
     store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table"), new DynamoDBClient(clientSettings(DYNAMODB_BUDGET))),
     workflow: stepFunctionsWorkflow(new SFNClient(clientSettings(STEP_FUNCTIONS_BUDGET))),
@@ -44,6 +60,7 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),
+    ...(signIn ? { signIn } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
 import type { Answer, EffectiveState } from "../shared/lifecycle";
 import type { Choice } from "./decisionBody";
+import type { SignInFailure, VerifiedApprover } from "./signIn/signIn";
 
 /** Everything the decision endpoint can answer, as data; pages and JSON are rendered from it. */
 export type Outcome =
@@ -13,15 +14,29 @@ export type Outcome =
       state: EffectiveState;
       answer: Answer;
       preselected?: Choice;
+      /** With sign-in: who the provider verified (always this link's approver). */
+      signedIn?: VerifiedApprover;
     }
   | { kind: "notFound" }
   | { kind: "removedApprover" }
   | { kind: "invalid"; statusCode: 400 | 403 | 413 | 415; message: string }
-  | { kind: "methodNotAllowed" }
+  | { kind: "methodNotAllowed"; allow?: string }
   | { kind: "unavailable" }
-  | { kind: "failed" };
+  | { kind: "failed" }
+  // Sign-in (only when the stack has a signInIssuer):
+  /** To the provider's login (302; 303 after a POST, so the browser follows with a GET), or back to the link after it. */
+  | { kind: "redirect"; location: string; afterPost: boolean }
+  /** A script (JSON) without a session: it cannot sign in, so it is told instead of redirected. */
+  | { kind: "signInRequired" }
+  | { kind: "signInFailed"; reason: SignInFailure; signedInAs?: string; retryUrl?: string }
+  /** Signed in, but as someone other than the link's approver: nothing is shown or recorded. */
+  | { kind: "wrongApprover"; signedInAs: string; approver: string; retryUrl: string }
+  /** The provider (or the secret needed to talk to it) cannot be reached now. */
+  | { kind: "signInUnavailable" };
 
 export const ALLOWED_METHODS = "GET, HEAD, POST";
+/** Failures of a sign-in that say "who you are is not allowed", rather than "this request is malformed". */
+const FORBIDDEN_SIGN_IN_FAILURES: ReadonlySet<SignInFailure> = new Set(["cancelled", "emailMissing", "emailNotVerified"]);
 
 const CLOSED_STATES: ReadonlySet<EffectiveState> = new Set(["expired", "withdrawn", "closed"]);
 
@@ -62,13 +77,34 @@ export function statusCodeOf(outcome: Outcome): number {
       return 503;
     case "failed":
       return 500;
+    case "redirect":
+      return outcome.afterPost ? 303 : 302;
+    case "signInRequired":
+    case "wrongApprover":
+      return 403;
+    case "signInFailed":
+      return FORBIDDEN_SIGN_IN_FAILURES.has(outcome.reason) ? 403 : 400;
+    case "signInUnavailable":
+      return 503;
   }
 }
 
 /** Stable, machine-readable name of each answer that is not a plain success, for scripts and ChatOps. */
 function errorCodeOf(outcome: Outcome): string | undefined {
   if (outcome.kind !== "request") {
-    const codes = { notFound: "not_found", removedApprover: "not_an_approver", invalid: "invalid_request", methodNotAllowed: "method_not_allowed", unavailable: "temporarily_unavailable", failed: "internal_error" } as const;
+    const codes = {
+      notFound: "not_found",
+      removedApprover: "not_an_approver",
+      invalid: "invalid_request",
+      methodNotAllowed: "method_not_allowed",
+      unavailable: "temporarily_unavailable",
+      failed: "internal_error",
+      redirect: "sign_in_required",
+      signInRequired: "sign_in_required",
+      signInFailed: "sign_in_failed",
+      wrongApprover: "wrong_approver",
+      signInUnavailable: "sign_in_unavailable",
+    } as const;
     return codes[outcome.kind];
   }
   const status = statusCodeOf(outcome);
@@ -95,13 +131,13 @@ function requestFields(outcome: Extract<Outcome, { kind: "request" }>) {
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
     requiredApprovals: request.requiredApprovals,
     approvers: request.approvers,
-    votes: request.votes.map(({ approver, decision, decidedAt, comment }) => ({ approver, decision, decidedAt, comment })),
+    votes: request.votes.map(({ approver, decision, decidedAt, comment, verifiedBy }) => ({ approver, decision, decidedAt, comment, ...(verifiedBy ? { verifiedBy } : {}) })),
     stateMachineName: request.stateMachineName,
     executionName: request.executionName,
     createdAt: request.createdAt,
     expiresAt: request.expiresAt,
     inputDigest: request.inputDigest,
-    ...(delivered && output ? { decision: output.decision, decidedBy: output.decidedBy, decidedAt: output.decidedAt, comment: output.comment } : {}),
+    ...(delivered && output ? { decision: output.decision, decidedBy: output.decidedBy, decidedAt: output.decidedAt, comment: output.comment, ...(output.verifiedBy ? { verifiedBy: output.verifiedBy } : {}) } : {}),
     ...(request.closedReason && !delivered ? { reason: request.closedReason } : {}),
   };
 }
@@ -110,5 +146,6 @@ function requestFields(outcome: Extract<Outcome, { kind: "request" }>) {
 export function jsonBodyOf(outcome: Outcome, message: string): Record<string, unknown> {
   const fields = outcome.kind === "request" ? requestFields(outcome) : {};
   const error = errorCodeOf(outcome);
-  return { ...fields, ...(error ? { error } : {}), message };
+  const signIn = outcome.kind === "signInFailed" ? { reason: outcome.reason } : outcome.kind === "wrongApprover" ? { signedInAs: outcome.signedInAs, approver: outcome.approver } : {};
+  return { ...fields, ...signIn, ...(error ? { error } : {}), message };
 }

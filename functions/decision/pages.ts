@@ -11,6 +11,7 @@ import type { EffectiveState } from "../shared/lifecycle";
 import { counted, fingerprintOf, formatRemaining, formatUtc, oneLine, visible } from "../shared/text";
 import { COMMENT_MAX_LENGTH } from "./decisionBody";
 import type { Outcome } from "./outcome";
+import { describeSignIn, isSignInOutcome, signInActions } from "./signIn/signInPages";
 
 /** The words of an answer: the page's heading and lead, and the JSON `message`. */
 export interface OutcomeText {
@@ -87,6 +88,7 @@ function progress(request: PublicApprovalRequest): string {
 }
 
 export function describeOutcome(outcome: Outcome, _now?: Date): OutcomeText {
+  if (isSignInOutcome(outcome)) return describeSignIn(outcome);
   switch (outcome.kind) {
     case "request":
       return describeRequest(outcome);
@@ -428,6 +430,7 @@ export function renderPage(outcome: Outcome, now: Date): string {
 </head>
 <body><main>
 ${body}
+${signInActions(outcome, escapeHtml)}
 </main></body>
 </html>`;
 }

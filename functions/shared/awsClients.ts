@@ -17,6 +17,8 @@ export const DYNAMODB_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTi
 export const STEP_FUNCTIONS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 2 };
 export const SNS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 3 };
 export const KMS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 3 };
+/** The sign-in client secret, read once per container of the decision function (only with sign-in). */
+export const SECRETS_MANAGER_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 1_500, maxAttempts: 2 };
 
 /** The decision function's timeout, in seconds: API Gateway REST waits at most 29 s. */
 export const DECISION_TIMEOUT_SECONDS = 20;

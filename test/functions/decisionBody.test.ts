@@ -5,7 +5,7 @@ import type { HttpRequest } from "../../functions/decision/httpEvent";
 function post(contentType: string | undefined, body: string): HttpRequest {
   return {
     transport: "functionUrl", method: "POST", path: "/requests/x", query: {}, body, bodyTooLarge: false,
-    headers: contentType ? { "content-type": contentType } : {},
+    headers: contentType ? { "content-type": contentType } : {}, cookies: [], signInCallback: false, publicBaseUrl: "https://approvals.example.com",
   };
 }
 
