@@ -23,6 +23,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
   alarmEmail: config.alarmEmail,
   alarmTopicArn: config.alarmTopicArn,
+  signIn: config.signIn,
 });
 
 /** Which transport serves the links: restApi, httpApi or functionUrl. */

@@ -8,6 +8,7 @@ import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms, serverErrorMetricOf } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
+import { createSignInSecret, type SignInArgs } from "./signIn";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { DECISION_ENDPOINTS } from "./transports";
 
@@ -42,6 +43,11 @@ export interface HumanApprovalWorkflowArgs {
   decisionReservedConcurrency?: number;
   /** Optional Lambda function the workflow runs after approval. */
   approvedFunctionArn?: pulumi.Input<string>;
+  /**
+   * OpenID Connect sign-in for approvers: a link then opens only for its approver, after they sign in
+   * with this provider. The client secret goes to Secrets Manager, readable by the decision role only.
+   */
+  signIn?: SignInArgs;
   /** Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or unset: none. */
   reminderMinutesBeforeExpiry?: number[];
   /** CloudWatch alarms to a new topic that emails this address; or set `alarmTopicArn`. Neither: no alarms. */
@@ -145,11 +151,12 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       REQUIRED_APPROVALS: String(args.requiredApprovals ?? 1),
       ALLOW_SELF_APPROVAL: String(args.allowSelfApproval ?? false),
     };
-    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn]).apply(([tableArn, topicArn, logsArn]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn })), {
+    const signIn = args.signIn ? createSignInSecret(name, args.signIn, this) : undefined;
+    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret })), {
       description: "Human approval: serves review pages and records votes",
       // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
       timeout: DECISION_TIMEOUT_SECONDS,
-      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS },
+      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, ...signIn?.environment },
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? -1,
     });
 

@@ -48,7 +48,7 @@ export function requestApprovalPolicy(arns: { table: string; topic: string; logG
   );
 }
 
-export function decisionPolicy(arns: { table: string; topic: string; logGroup: string }): PolicyDocument {
+export function decisionPolicy(arns: { table: string; topic: string; logGroup: string; signInSecret?: string }): PolicyDocument {
   return document(
     // GetItem (link, request), PutItem (version-conditioned replace of the request). No Scan, no Query.
     { Sid: "ReadAndDecideApprovalRequests", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: arns.table },
@@ -56,6 +56,8 @@ export function decisionPolicy(arns: { table: string; topic: string; logGroup: s
     // SendTaskFailure is not granted: a rejection is a successful answer with decision "rejected".
     { Sid: "AnswerWaitingTask", Effect: "Allow", Action: ["states:SendTaskSuccess"], Resource: "*" },
     { Sid: "NotifyOutcome", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
+    // With sign-in: the OpenID client secret, this one secret only (its value, nothing about other secrets).
+    ...(arns.signInSecret ? [{ Sid: "ReadSignInClientSecret", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: arns.signInSecret }] : []),
     writeOwnLogs(arns.logGroup),
   );
 }

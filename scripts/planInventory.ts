@@ -29,8 +29,24 @@ function sortedKeys(value: unknown): unknown {
   return value;
 }
 
-async function normalise(key: string, value: unknown): Promise<unknown> {
-  if (value && typeof value === "object" && "__pulumiArchive" in value) return { archive: await describeArchive(value as unknown as { assets: unknown }) };
+/** What a Pulumi secret shows as: in a plan, as in `pulumi preview`, never its value. */
+export const SECRET_PLACEHOLDER = "[secret]";
+/** How the mocks hand over a secret input: Pulumi's wire form, `{ <secret signature>: ..., value }`. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** Secrets anywhere in a value replaced by the placeholder. */
+function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value && typeof value === "object") {
+    if (SECRET_SIGNATURE in value) return SECRET_PLACEHOLDER;
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, withoutSecrets(entry)]));
+  }
+  return value;
+}
+
+async function normalise(key: string, raw: unknown): Promise<unknown> {
+  if (raw && typeof raw === "object" && "__pulumiArchive" in raw) return { archive: await describeArchive(raw as unknown as { assets: unknown }) };
+  const value = withoutSecrets(raw);
   if (JSON_DOCUMENT_INPUTS.has(key) && typeof value === "string") {
     try {
       return JSON.parse(value);

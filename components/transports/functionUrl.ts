@@ -6,6 +6,7 @@ import type { DecisionEndpointFactory } from "./decisionEndpoint";
  * throttling of its own: the decision function's reserved concurrency (stack
  * config `decisionReservedConcurrency`) caps what a flood of requests can cost.
  */
+// Every path reaches the function, so every route of DECISION_ROUTES (the sign-in callback too) needs nothing here.
 export const createFunctionUrlEndpoint: DecisionEndpointFactory = (name, { decisionFunction }, parent) => {
   const opts = { parent };
   const url = new aws.lambda.FunctionUrl(`${name}-function-url`, {

@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { REQUEST_ROUTE, type DecisionEndpointFactory } from "./decisionEndpoint";
+import { DECISION_ROUTES, routeResourceName, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
 
 /**
- * API Gateway HTTP API: routes `GET|HEAD|POST /requests/{id}` to the function
+ * API Gateway HTTP API: routes `GET|HEAD|POST /requests/{id}` and `GET /auth/callback` to the function
  * with payload format 2.0 (the provider's default is 1.0), on an auto-deployed
  * `$default` stage with throttling.
  */
@@ -20,12 +20,14 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     integrationMethod: "POST",
     payloadFormatVersion: "2.0",
   }, opts);
-  for (const method of REQUEST_ROUTE.methods) {
-    new aws.apigatewayv2.Route(`${name}-${method.toLowerCase()}`, {
-      apiId: api.id,
-      routeKey: `${method} ${REQUEST_ROUTE.path}`,
-      target: pulumi.interpolate`integrations/${integration.id}`,
-    }, opts);
+  for (const route of DECISION_ROUTES) {
+    for (const method of route.methods) {
+      new aws.apigatewayv2.Route(routeResourceName(name, route, method.toLowerCase()), {
+        apiId: api.id,
+        routeKey: `${method} ${route.path}`,
+        target: pulumi.interpolate`integrations/${integration.id}`,
+      }, opts);
+    }
   }
   new aws.apigatewayv2.Stage(`${name}-stage`, {
     apiId: api.id,
@@ -33,12 +35,15 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     autoDeploy: true,
     defaultRouteSettings: { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit },
   }, opts);
-  new aws.lambda.Permission(`${name}-invoke`, {
-    action: "lambda:InvokeFunction",
-    function: decisionFunction.name,
-    principal: "apigateway.amazonaws.com",
-    sourceArn: pulumi.interpolate`${api.executionArn}/*/*/requests/*`,
-  }, opts);
+  // This API, each route only (any stage).
+  for (const route of DECISION_ROUTES) {
+    new aws.lambda.Permission(routeResourceName(name, route, "invoke"), {
+      action: "lambda:InvokeFunction",
+      function: decisionFunction.name,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeSourceArnSuffix(route)}`,
+    }, opts);
+  }
 
   return { callbackUrl: api.apiEndpoint.apply((url) => url.replace(/\/+$/, "")) };
 };

@@ -1,13 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { REQUEST_ROUTE, type DecisionEndpointFactory } from "./decisionEndpoint";
+import { DECISION_ROUTES, routeResourceName, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
 
 export const REST_API_STAGE = "approvals";
 
+/** Names of the path resources that existed before routes were a list; kept so existing stacks update in place. */
+const LEGACY_RESOURCE_NAMES: Record<string, string> = { "/requests": "requests", "/requests/{id}": "request" };
+const resourceNameOf = (path: string) => LEGACY_RESOURCE_NAMES[path] ?? path.slice(1).replace(/[{}]/g, "").replace(/\//g, "-");
+
 /**
- * API Gateway REST API: `/requests/{id}` with GET, HEAD and POST, Lambda proxy
- * integration (payload 1.0), a stage with throttling and no data tracing.
+ * API Gateway REST API: `/requests/{id}` with GET, HEAD and POST and `/auth/callback` with GET, Lambda
+ * proxy integration (payload 1.0), a stage with throttling and no data tracing.
  * No `aws.apigateway.Account`: it is account-wide and belongs to no one stack.
  */
 export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionFunction, throttle }, parent) => {
@@ -16,31 +20,44 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     description: "Human approval: review pages and decisions",
     endpointConfiguration: { types: "REGIONAL" },
   }, opts);
-  const requests = new aws.apigateway.Resource(`${name}-requests`, { restApi: api.id, parentId: api.rootResourceId, pathPart: "requests" }, opts);
-  const request = new aws.apigateway.Resource(`${name}-request`, { restApi: api.id, parentId: requests.id, pathPart: "{id}" }, opts);
+  // One path resource per path segment, shared by the routes under it (`/requests`, `/requests/{id}`, `/auth`, ...).
+  const pathResources = new Map<string, aws.apigateway.Resource>();
+  const resourceFor = (path: string): aws.apigateway.Resource => {
+    const existing = pathResources.get(path);
+    if (existing) return existing;
+    const parentPath = path.slice(0, path.lastIndexOf("/"));
+    const parentId = parentPath ? resourceFor(parentPath).id : api.rootResourceId;
+    const resource = new aws.apigateway.Resource(`${name}-${resourceNameOf(path)}`, { restApi: api.id, parentId, pathPart: path.slice(path.lastIndexOf("/") + 1) }, opts);
+    pathResources.set(path, resource);
+    return resource;
+  };
 
-  const integrations = REQUEST_ROUTE.methods.map((httpMethod) => {
-    const method = new aws.apigateway.Method(`${name}-${httpMethod.toLowerCase()}`, {
-      restApi: api.id,
-      resourceId: request.id,
-      httpMethod,
-      authorization: "NONE",
-      requestParameters: { "method.request.path.id": true },
-    }, opts);
-    return new aws.apigateway.Integration(`${name}-${httpMethod.toLowerCase()}-integration`, {
-      restApi: api.id,
-      resourceId: request.id,
-      httpMethod: method.httpMethod,
-      type: "AWS_PROXY",
-      integrationHttpMethod: "POST", // Lambda is always invoked with POST, whatever the client's method
-      uri: decisionFunction.invokeArn,
-    }, opts);
+  const integrations = DECISION_ROUTES.flatMap((route) => {
+    const resource = resourceFor(route.path);
+    const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true] as const);
+    return route.methods.map((httpMethod) => {
+      const method = new aws.apigateway.Method(routeResourceName(name, route, httpMethod.toLowerCase()), {
+        restApi: api.id,
+        resourceId: resource.id,
+        httpMethod,
+        authorization: "NONE",
+        ...(pathParameters.length ? { requestParameters: Object.fromEntries(pathParameters) } : {}),
+      }, opts);
+      return new aws.apigateway.Integration(routeResourceName(name, route, `${httpMethod.toLowerCase()}-integration`), {
+        restApi: api.id,
+        resourceId: resource.id,
+        httpMethod: method.httpMethod,
+        type: "AWS_PROXY",
+        integrationHttpMethod: "POST", // Lambda is always invoked with POST, whatever the client's method
+        uri: decisionFunction.invokeArn,
+      }, opts);
+    });
   });
 
   // A Deployment is a snapshot: redeploy whenever the routes or their target change.
   const routesFingerprint = pulumi
     .all([decisionFunction.invokeArn, ...integrations.map((integration) => integration.id)])
-    .apply((parts) => createHash("sha256").update(JSON.stringify([REQUEST_ROUTE, ...parts])).digest("hex"));
+    .apply((parts) => createHash("sha256").update(JSON.stringify([DECISION_ROUTES, ...parts])).digest("hex"));
   const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
     restApi: api.id,
     description: "Managed by Pulumi",
@@ -66,13 +83,15 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     },
   }, opts);
 
-  new aws.lambda.Permission(`${name}-invoke`, {
-    action: "lambda:InvokeFunction",
-    function: decisionFunction.name,
-    principal: "apigateway.amazonaws.com",
-    // This API, this stage, the request route only.
-    sourceArn: pulumi.interpolate`${api.executionArn}/${REST_API_STAGE}/*/requests/*`,
-  }, opts);
+  // This API, this stage, each route only.
+  for (const route of DECISION_ROUTES) {
+    new aws.lambda.Permission(routeResourceName(name, route, "invoke"), {
+      action: "lambda:InvokeFunction",
+      function: decisionFunction.name,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: pulumi.interpolate`${api.executionArn}/${REST_API_STAGE}/${routeSourceArnSuffix(route)}`,
+    }, opts);
+  }
 
   return { callbackUrl: stage.invokeUrl.apply((url) => url.replace(/\/+$/, "")) };
 };

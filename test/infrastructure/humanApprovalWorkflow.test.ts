@@ -244,10 +244,11 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
   }
 
   describe("restApi wiring", () => {
-    it("routes GET, HEAD and POST on /requests/{id} to the decision function by proxy integration", () => {
+    it("routes GET, HEAD and POST on /requests/{id} (and GET /auth/callback, see signIn.test.ts) to the decision function by proxy integration", () => {
       const { resources, decisionFunction } = deployed.restApi;
-      assert.deepEqual(resources.ofType(T.restResource).map((r) => r.inputs.pathPart), ["requests", "{id}"]);
-      assert.deepEqual(resources.ofType(T.restMethod).map((m) => [m.inputs.httpMethod, m.inputs.authorization]), [["GET", "NONE"], ["HEAD", "NONE"], ["POST", "NONE"]]);
+      assert.deepEqual(resources.ofType(T.restResource).map((r) => r.inputs.pathPart).sort(), ["auth", "callback", "requests", "{id}"]);
+      const request = resources.one(T.restResource, `${deployed.restApi.name}-request`).id;
+      assert.deepEqual(resources.ofType(T.restMethod).filter((m) => m.inputs.resourceId === request).map((m) => [m.inputs.httpMethod, m.inputs.authorization]).sort(), [["GET", "NONE"], ["HEAD", "NONE"], ["POST", "NONE"]]);
       for (const integration of resources.ofType(T.restIntegration)) {
         assert.equal(integration.inputs.type, "AWS_PROXY");
         assert.equal(integration.inputs.integrationHttpMethod, "POST");
@@ -284,7 +285,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
       assert.equal(integration.inputs.payloadFormatVersion, "2.0");
       assert.equal(integration.inputs.integrationType, "AWS_PROXY");
       assert.equal(integration.inputs.integrationUri, decisionFunction.state.arn);
-      assert.deepEqual(resources.ofType(T.httpRoute).map((r) => r.inputs.routeKey), ["GET /requests/{id}", "HEAD /requests/{id}", "POST /requests/{id}"]);
+      assert.deepEqual(resources.ofType(T.httpRoute).map((r) => r.inputs.routeKey).sort(), ["GET /auth/callback", "GET /requests/{id}", "HEAD /requests/{id}", "POST /requests/{id}"]);
       for (const route of resources.ofType(T.httpRoute)) assert.equal(route.inputs.target, `integrations/${integration.id}`);
     });
 

@@ -49,6 +49,10 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
       return { arn: arn("states", `stateMachine:${name}`), name };
     case "aws:kms/key:Key":
       return { arn: arn("kms", `key/${id}`), keyId: id };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+    case "aws:secretsmanager/secretVersion:SecretVersion":
+      return { versionId: `${id}-version` };
     default:
       return {};
   }
@@ -75,10 +79,14 @@ const mocks: pulumi.runtime.Mocks = {
   },
 };
 
-/** Installs the mocks with this stack's config (keys without a namespace go to `human-approval`). */
-export function useMocks(stack: string, config: Record<string, string> = {}): void {
-  const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `human-approval:${key}`, value]));
-  pulumi.runtime.setAllConfig(namespaced);
+/**
+ * Installs the mocks with this stack's config (keys without a namespace go to `human-approval`);
+ * `secretKeys` are the keys set with `pulumi config set --secret`.
+ */
+export function useMocks(stack: string, config: Record<string, string> = {}, secretKeys: string[] = []): void {
+  const namespace = (key: string) => (key.includes(":") ? key : `human-approval:${key}`);
+  const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [namespace(key), value]));
+  pulumi.runtime.setAllConfig(namespaced, secretKeys.map(namespace));
   pulumi.runtime.setMocks(mocks, "human-approval", stack, false);
 }
 
