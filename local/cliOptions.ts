@@ -1,7 +1,8 @@
 /** `npm start` options, parsed and validated without side effects. */
 import { parseArgs } from "node:util";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
-import { MAX_APPROVAL_TIMEOUT_MINUTES, parseStackConfig, StackConfigError } from "../stacks/config";
+import { isIP } from "node:net";
+import { MAX_APPROVAL_TIMEOUT_MINUTES, parseStackConfig, StackConfigError, unknownKeyProblems, type RawStackConfig } from "../stacks/config";
 
 export interface CliOptions {
   transport: Transport;
@@ -9,6 +10,8 @@ export interface CliOptions {
   serve: boolean;
   approvalTimeoutSeconds: number;
   port: number;
+  /** Where the pages are served: 127.0.0.1 unless --host says otherwise. */
+  host: string;
   verbose: boolean;
   help: boolean;
   /** The local stack's approverEmails, lower case. */
@@ -25,6 +28,8 @@ export interface CliOptions {
 export interface LocalDefaults {
   transport: Transport;
   approverEmails: string[];
+  /** The stack file's approvalTimeoutMinutes, when it sets one. */
+  approvalTimeoutMinutes?: number;
 }
 
 /** A problem with what the user typed (or a stack file holds): printed as one line per problem, exit code 2. */
@@ -49,8 +54,11 @@ Options:
                             approvers; the first rejection rejects (default: 1)
   --requested-by <address>  the input's requestedBy: who asks; they may not approve
   --allow-self-approval     let the requestedBy address approve its own request
-  --timeout-minutes <n>     approval timeout; decimals allowed, e.g. 0.5 (default: 1440)
-  --port <n>                port on 127.0.0.1 (default: 3000; 0 picks a free one)
+  --timeout-minutes <n>     approval timeout; decimals allowed, e.g. 0.5
+                            (default: Pulumi.dev.yaml's approvalTimeoutMinutes, else 1440)
+  --port <n>                port to listen on (default: 3000; 0 picks a free one)
+  --host <address>          address to listen on: 127.0.0.1 (default, this machine
+                            only), or 0.0.0.0 to serve the pages to your network too
   --serve                   keep running; start more executions with POST /executions
   --verbose                 print the handlers' JSON log lines
   --help                    show this help
@@ -96,6 +104,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
         "allow-self-approval": { type: "boolean", default: false },
         "timeout-minutes": { type: "string" },
         port: { type: "string" },
+        host: { type: "string" },
         serve: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -110,12 +119,17 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
   const transport = values.transport ?? defaults.transport;
   if (!TRANSPORTS.includes(transport as Transport)) throw new UsageError(`--transport is "${transport}": use one of ${TRANSPORTS.join(", ")}.`);
 
-  const minutes = Number(values["timeout-minutes"] ?? 1440);
+  const minutes = Number(values["timeout-minutes"] ?? defaults.approvalTimeoutMinutes ?? 1440);
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_APPROVAL_TIMEOUT_MINUTES) {
     throw new UsageError(`--timeout-minutes is "${values["timeout-minutes"]}": use a number of minutes above 0 and at most ${MAX_APPROVAL_TIMEOUT_MINUTES}.`);
   }
   const port = Number(values.port ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is "${values.port}": use a port number from 0 to 65535.`);
+  const host = values.host?.trim() ?? "127.0.0.1";
+  // The links name 127.0.0.1 (plain http is accepted only on loopback), so the gateway must listen there too.
+  if (!["0.0.0.0", "::", "localhost"].includes(host) && !(isIP(host) && /^(127\.|::1$)/.test(host))) {
+    throw new UsageError(`--host is "${values.host}": use 0.0.0.0 (every network interface, IPv4) or :: (IPv6 too) to serve the pages to other machines, or a loopback address like 127.0.0.1 (this machine only).`);
+  }
 
   const approverEmails = values.approvers === undefined ? defaults.approverEmails.map((address) => address.toLowerCase()) : parseApprovers(values.approvers);
   const requiredApprovals = parseRequiredApprovals(values["required-approvals"], approverEmails, values.approvers !== undefined);
@@ -141,6 +155,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
     // TimeoutSeconds is a whole number of at least 1.
     approvalTimeoutSeconds: Math.max(1, Math.round(minutes * 60)),
     port,
+    host,
     verbose: values.verbose ?? false,
     help: values.help ?? false,
     approverEmails,
@@ -155,15 +170,20 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
  * blamed on that file and key, never on a flag the user did not pass.
  */
 export function localDefaultsFromStack(values: Record<string, string>, fileName: string, fallbackApprover: string): LocalDefaults {
-  const transport = values["human-approval:transport"];
-  const approverEmails = values["human-approval:approverEmails"] ?? JSON.stringify([fallbackApprover]);
+  const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith("human-approval:")).map(([key, value]) => [key.slice("human-approval:".length), value])) as RawStackConfig;
+  raw.approverEmails ??= JSON.stringify([fallbackApprover]);
+  // The whole file is checked, as `pulumi up` would: a typo in any key is worth hearing about here too.
+  const problems = unknownKeyProblems(Object.keys(values));
   try {
-    const config = parseStackConfig({ transport, approverEmails });
-    return { transport: config.transport, approverEmails: config.approverEmails };
+    const config = parseStackConfig(raw);
+    if (problems.length === 0) {
+      return { transport: config.transport, approverEmails: config.approverEmails, ...(raw.approvalTimeoutMinutes !== undefined ? { approvalTimeoutMinutes: config.approvalTimeoutMinutes } : {}) };
+    }
   } catch (error) {
-    if (error instanceof StackConfigError) throw new UsageError(error.problems.map((problem) => `${fileName}: ${problem}`).join("\n"));
-    throw error;
+    if (!(error instanceof StackConfigError)) throw error;
+    problems.push(...error.problems);
   }
+  throw new UsageError(problems.map((problem) => `${fileName}: ${problem}`).join("\n"));
 }
 
 /** Where another port is suggested: the user's own command with only --port changed. */

@@ -4,7 +4,8 @@
  * decision handler, and writes its response back.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { HttpResponse } from "../functions/decision/decision";
 import type { Transport } from "../functions/decision/httpEvent";
 import { REST_API_STAGE_PATH, TRANSPORT_EVENTS } from "./transportEvents";
@@ -13,6 +14,53 @@ import { REST_API_STAGE_PATH, TRANSPORT_EVENTS } from "./transportEvents";
 export type LocalRoute = (request: IncomingMessage, body: Buffer, url: URL) => Promise<{ statusCode: number; body: unknown } | undefined>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The local control API (start executions, read their outcome): for this machine's own scripts only. */
+const CONTROL_PATH = /^\/executions(\/|$)/;
+/** Where the gateway listens unless told otherwise; `npm start -- --host` sets LOCAL_GATEWAY_HOST. */
+export const DEFAULT_HOST = "127.0.0.1";
+const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_ADDRESS.test(host) || host === "localhost";
+}
+
+/**
+ * Why a request may not use the control API, or undefined if it may. It must come from this machine
+ * (a loopback peer), name this gateway by a loopback name in its Host header (a DNS-rebinding page
+ * names its own domain), and not come from another site (a browser says so in Sec-Fetch-Site or Origin).
+ */
+export function controlApiRefusal(request: { headers: Record<string, string | string[] | undefined>; peer?: string }, port: number): string | undefined {
+  if (!request.peer || !LOOPBACK_ADDRESS.test(request.peer)) return "The control API answers only requests from this machine.";
+  const host = String(request.headers.host ?? "").toLowerCase();
+  if (!LOOPBACK_NAMES.some((name) => host === `${name}:${port}`)) return `The control API answers only requests addressed to 127.0.0.1:${port} or localhost:${port}, not ${JSON.stringify(host)}.`;
+  const fetchSite = request.headers["sec-fetch-site"];
+  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return "The control API refuses requests from other sites.";
+  const origin = request.headers.origin;
+  if (origin !== undefined && !LOOPBACK_NAMES.some((name) => origin === `http://${name}:${port}`)) return "The control API refuses requests from other sites.";
+  return undefined;
+}
+
+/** Addresses the gateway may listen on: this machine only (loopback), or every interface. */
+export const WILDCARD_HOSTS = ["0.0.0.0", "::"];
+
+/** This machine's addresses on its networks, for "open the pages from another machine". */
+export function networkAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .flatMap((address) => (address && !address.internal && address.family === "IPv4" ? [address.address] : []));
+}
+
+/**
+ * The address links name. Always a loopback one: the functions accept a plain-http callback URL only
+ * on loopback (anything else must be https), so from another machine a link is opened with
+ * 127.0.0.1 replaced by this machine's address.
+ */
+function linkHost(host: string): string {
+  if (WILDCARD_HOSTS.includes(host) || host === "localhost") return DEFAULT_HOST;
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
@@ -46,6 +94,8 @@ export interface LocalGateway {
 export async function startGateway(options: {
   transport: Transport;
   port: number;
+  /** The address to listen on; default LOCAL_GATEWAY_HOST, else 127.0.0.1. */
+  host?: string;
   decide: (event: unknown) => Promise<HttpResponse>;
   localRoute?: LocalRoute;
 }): Promise<LocalGateway> {
@@ -55,6 +105,10 @@ export async function startGateway(options: {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const body = await readBody(request);
     if (body === undefined) return void response.writeHead(413, { "Content-Type": "text/plain" }).end("Request body too large.");
+    if (CONTROL_PATH.test(url.pathname)) {
+      const refusal = controlApiRefusal({ headers: request.headers, peer: request.socket.remoteAddress }, port);
+      if (refusal) return void response.writeHead(403, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify({ error: refusal }));
+    }
     const local = await options.localRoute?.(request, body, url);
     if (local) {
       response.writeHead(local.statusCode, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(local.body, null, 2));
@@ -73,11 +127,11 @@ export async function startGateway(options: {
       sourceIp: request.socket.remoteAddress,
     });
     const answer = await options.decide(event);
-    // Cookies come back in the payload format's own field: `cookies` (2.0) or `multiValueHeaders` (1.0).
-    const setCookies = [...(answer.cookies ?? []), ...(answer.multiValueHeaders?.["Set-Cookie"] ?? [])];
-    response.writeHead(answer.statusCode, { ...answer.headers, ...(setCookies.length ? { "Set-Cookie": setCookies } : {}) }).end(request.method === "HEAD" ? undefined : answer.body);
+    response.writeHead(answer.statusCode, answer.headers).end(request.method === "HEAD" ? undefined : answer.body);
   }
 
+  const host = options.host ?? process.env.LOCAL_GATEWAY_HOST ?? DEFAULT_HOST;
+  let port = options.port;
   const server: Server = createServer((request, response) => {
     serve(request, response).catch((error: Error) => {
       response.writeHead(502, { "Content-Type": "text/plain" }).end(`Local gateway error: ${error.message}`);
@@ -85,9 +139,10 @@ export async function startGateway(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "EADDRINUSE" ? new PortInUseError(options.port) : error));
-    server.listen(options.port, "127.0.0.1", () => resolve());
+    server.listen(options.port, host, () => resolve());
   });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://${linkHost(host)}:${port}`;
   return {
     origin,
     callbackUrl: `${origin}${stagePrefix}`,

@@ -8,7 +8,7 @@ import { PROJECT_ROOT, readStackFile } from "../stacks/stackFiles";
 import { formatRemaining } from "../functions/shared/text";
 import type { PublishedEmail } from "./awsStandIn";
 import { commandWithPort, localDefaultsFromStack, parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions, type LocalDefaults } from "./cliOptions";
-import { PortInUseError } from "./gateway";
+import { isLoopbackHost, networkAddresses, PortInUseError } from "./gateway";
 import { DEFAULT_LOCAL_APPROVER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
 
@@ -203,6 +203,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const input = readInput(options);
+  // The gateway listens where --host says (startLocalApprovals takes no host of its own).
+  process.env.LOCAL_GATEWAY_HOST = options.host;
   const logFile = path.join(OUTPUT_DIR, "handlers.log");
   const announcements = new Map<string, Promise<ExecutionOutcome>>();
   mkdirSync(OUTPUT_DIR, { recursive: true });
@@ -231,6 +233,14 @@ async function main(argv: string[]): Promise<number> {
 
   console.log(`Local approval workflow, transport ${local.transport}; no AWS account involved.`);
   console.log(`  decision endpoint (callbackUrl): ${local.callbackUrl}`);
+  if (!isLoopbackHost(options.host)) {
+    const port = new URL(local.origin).port;
+    const elsewhere = networkAddresses().map((address) => `${address}:${port}`);
+    console.error(
+      `Warning: --host ${options.host}: the pages are served to every machine that can reach this one on port ${port}, over plain HTTP. Whoever holds a link can vote with it. The control API (/executions) still answers only this machine.` +
+        (elsewhere.length ? ` From another machine, open a link with 127.0.0.1:${port} replaced by ${elsewhere.join(" or ")}.` : ""),
+    );
+  }
   console.log(describeApprovers(options));
   if (!options.verbose) console.log(`  handler logs: ${shownPath(logFile)}`);
   if (options.serve) console.log(`  start more executions: curl -X POST ${local.origin}/executions -H 'Content-Type: application/json' -d '{"title":"..."}'`);

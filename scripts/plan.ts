@@ -4,6 +4,7 @@
  *   npm run plan                  refresh plans/<stack>.yaml for every stack file
  *   npm run plan -- dev           refresh one stack's plan
  *   npm run plan -- --check       exit 1 if a committed plan is stale (what the tests run)
+ *   --stacks-dir <dir>            read the stack files from another folder
  *
  * Each stack is planned in a child process: Pulumi mocks and the program are per process.
  */
@@ -11,17 +12,44 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig, type RawStackConfig } from "../stacks/config";
-import { PROJECT_ROOT, readStackFile, stackNames } from "../stacks/stackFiles";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_ROOT, readStackFile, stackFileProblems, stackNames } from "../stacks/stackFiles";
 import { renderInventory } from "./planInventory";
 
 const PLANS_DIR = path.join(PROJECT_ROOT, "plans");
 export const planFile = (stack: string, directory = PLANS_DIR) => path.join(directory, `${stack}.yaml`);
 
+/** The stack file's settings are wrong: one line per problem, naming the file and the key. */
+class ConfigProblems extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigProblems";
+  }
+}
+
+/** What a config error says, one line per problem, or undefined for any other error (a bug: its stack trace helps). */
+function problemLines(stack: string, error: unknown): string[] | undefined {
+  const file = `Pulumi.${stack}.yaml`;
+  if (error instanceof ConfigProblems) return error.problems;
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === "YAMLParseError") return [`${file} is not valid YAML: ${error.message.split("\n")[0].replace(/:$/, ".")}`];
+  if ((error as NodeJS.ErrnoException).code === "ENOENT") return [`${file} cannot be read: no such file.`];
+  if (error.message.startsWith(`${file}`)) return [error.message];
+  if (pulumi.RunError.isInstance(error)) {
+    const listed = error.message.split("\n").filter((line) => line.startsWith("  - ")).map((line) => `${file}: ${line.slice(4)}`);
+    return listed.length ? listed : [`${file}: ${error.message}`];
+  }
+  return undefined;
+}
+
 /** In this process: run the program for one stack under mocks and return its inventory. */
-async function emit(stack: string): Promise<string> {
+async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   // Loaded here, not at the top: the mocks must be installed before the program runs.
   const { declared, settled, useMocks, valueOf } = await import("../test/support/pulumiMocks");
-  const stackConfig = readStackFile(stack);
+  const stackConfig = readStackFile(stack, root);
+  // Checked before the program runs, so that every problem is named at once, as one line each.
+  const problems = stackFileProblems(`Pulumi.${stack}.yaml`, stackConfig);
+  if (problems.length > 0) throw new ConfigProblems(problems);
   useMocks(stack, stackConfig);
   const program = await import("../index");
   const outputs = {
@@ -36,10 +64,12 @@ async function emit(stack: string): Promise<string> {
   return renderInventory({ stack, config: { ...parseStackConfig(raw), region: stackConfig["aws:region"] }, outputs, resources: declared });
 }
 
-function planInChildProcess(stack: string): string {
-  return execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--emit", stack], {
+function planInChildProcess(stack: string, root: string): string {
+  return execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--emit", stack, root], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
+    // The child's errors go straight to the terminal: config problems as one line each, nothing wrapped around them.
+    stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -49,8 +79,10 @@ function main(args: string[]): number {
   const check = args.includes("--check");
   const dirFlag = args.indexOf("--plans-dir");
   const directory = dirFlag >= 0 ? path.resolve(args[dirFlag + 1]) : PLANS_DIR;
-  const requested = args.filter((arg, index) => !arg.startsWith("--") && args[index - 1] !== "--plans-dir");
-  const known = stackNames();
+  const rootFlag = args.indexOf("--stacks-dir");
+  const root = rootFlag >= 0 ? path.resolve(args[rootFlag + 1]) : PROJECT_ROOT;
+  const requested = args.filter((arg, index) => !arg.startsWith("--") && args[index - 1] !== "--plans-dir" && args[index - 1] !== "--stacks-dir");
+  const known = stackNames(root);
   for (const stack of requested) {
     if (!known.includes(stack)) {
       console.error(`Error: no stack file Pulumi.${stack}.yaml; stacks are ${known.join(", ")}.`);
@@ -59,7 +91,13 @@ function main(args: string[]): number {
   }
   const stale: string[] = [];
   for (const stack of requested.length ? requested : known) {
-    const plan = planInChildProcess(stack);
+    let plan: string;
+    try {
+      plan = planInChildProcess(stack, root);
+    } catch (error) {
+      // The child said what went wrong; exit 2 is a config problem, anything else a failure.
+      return (error as { status?: number }).status === 2 ? 2 : 1;
+    }
     const file = planFile(stack, directory);
     if (check) {
       if (!existsSync(file) || readFileSync(file, "utf8") !== plan) stale.push(stack);
@@ -79,11 +117,15 @@ function main(args: string[]): number {
 }
 
 if (process.argv[2] === "--emit") {
-  emit(process.argv[3]).then(
+  emit(process.argv[3], process.argv[4]).then(
     (plan) => process.stdout.write(plan, () => process.exit(0)),
     (error) => {
-      console.error(error);
-      process.exit(1);
+      const lines = problemLines(process.argv[3], error);
+      if (lines) process.stderr.write(lines.map((line) => `Error: ${line}\n`).join(""), () => process.exit(2));
+      else {
+        console.error(error);
+        process.exit(1);
+      }
     },
   );
 } else {

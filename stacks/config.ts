@@ -126,8 +126,17 @@ class Reader {
     }
     let list: unknown;
     try {
-      list = raw.startsWith("[") ? JSON.parse(raw) : raw.split(",");
+      list = JSON.parse(raw);
     } catch {
+      list = undefined;
+    }
+    if (typeof list === "string" || (!raw.startsWith("[") && list === undefined)) {
+      // `pulumi config set human-approval:approverEmails a@x` stores a plain string, not a list.
+      const first = (typeof list === "string" ? list : raw).split(/[\s,;]+/).find(Boolean) ?? "ops@example.com";
+      this.problem(key, raw, `it must be a list, not a plain string: set it with pulumi config set --path 'human-approval:${key}[0]' ${first} (then [1], [2], … for more), or as a YAML list in the stack file`);
+      return [];
+    }
+    if (list === undefined) {
       this.problem(key, raw, "it must be a list of email addresses");
       return [];
     }
@@ -248,6 +257,42 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   return config;
 }
 
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** The known key a misspelled one most likely meant, if any is close. */
+export function closestConfigKey(key: string): ConfigKey | undefined {
+  const wanted = key.toLowerCase();
+  const scored = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((known) => ({ known, score: distance(wanted, known.toLowerCase()) })).sort((a, b) => a.score - b.score);
+  // A close spelling, or a part of a longer name ("timeoutMinutes" for approvalTimeoutMinutes).
+  const close = scored.find(({ known, score }) => score <= Math.max(2, Math.floor(key.length / 4)) || (wanted.length >= 4 && known.toLowerCase().includes(wanted)));
+  return close?.known;
+}
+
+/**
+ * One problem per key of the `human-approval` namespace that this stack does not read: a typo would
+ * otherwise be ignored silently (and its default used). Takes full keys, e.g. `human-approval:transprot`.
+ */
+export function unknownKeyProblems(keys: Iterable<string>): string[] {
+  const problems: string[] = [];
+  for (const key of keys) {
+    if (!key.startsWith("human-approval:")) continue;
+    const name = key.slice("human-approval:".length);
+    if (name in CONFIG_KEYS) continue;
+    const guess = closestConfigKey(name);
+    problems.push(`${key} is not a setting of this stack: ${guess ? `did you mean human-approval:${guess}?` : `the settings are ${Object.keys(CONFIG_KEYS).join(", ")}.`}`);
+  }
+  return problems;
+}
+
 /** Pulumi's own record of which keys were set with --secret (internal in @pulumi/pulumi; undefined if unknown). */
 function isSetAsSecret(key: string): boolean | undefined {
   const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
@@ -255,7 +300,10 @@ function isSetAsSecret(key: string): boolean | undefined {
 }
 
 /** Reads the `human-approval` namespace; a bad value fails preview and up with a RunError (no stack trace). */
-export function loadStackConfig(config: pulumi.Config = new pulumi.Config("human-approval")): StackConfig {
+export function loadStackConfig(given?: pulumi.Config): StackConfig {
+  const config = given ?? new pulumi.Config("human-approval");
+  // Every key the stack sets, to refuse unknown ones; a test that hands in its own config checks only that.
+  const setKeys = given ? [] : Object.keys(pulumi.runtime.allConfig());
   const raw: RawStackConfig = {};
   const secrets = new Map<ConfigKey, pulumi.Output<string>>();
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
@@ -270,12 +318,18 @@ export function loadStackConfig(config: pulumi.Config = new pulumi.Config("human
     raw[key] = "(secret)";
   }
   try {
-    const problems: string[] = [];
+    const problems: string[] = unknownKeyProblems(setKeys);
     for (const key of secrets.keys()) {
       if (isSetAsSecret(`human-approval:${key}`) === false) problems.push(`human-approval:${key} is stored in clear: set it again with pulumi config set --secret human-approval:${key} <value>.`);
     }
-    if (problems.length > 0) throw new StackConfigError(problems);
-    const parsed = parseStackConfig(raw);
+    let parsed: StackConfig | undefined;
+    try {
+      parsed = parseStackConfig(raw);
+    } catch (error) {
+      if (!(error instanceof StackConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+    if (problems.length > 0 || !parsed) throw new StackConfigError(problems);
     if (parsed.signIn === undefined && raw.signInIssuer && secrets.has("signInClientSecret")) {
       parsed.signIn = { issuer: raw.signInIssuer.trim().replace(/\/+$/, ""), clientId: raw.signInClientId!.trim(), clientSecret: secrets.get("signInClientSecret")! };
     }

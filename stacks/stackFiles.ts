@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { parseStackConfig, StackConfigError, unknownKeyProblems, type RawStackConfig } from "./config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -13,9 +14,34 @@ export function stackNames(root = PROJECT_ROOT): string[] {
     .sort();
 }
 
-/** Every config value of the stack file, keyed as Pulumi keys it (`human-approval:transport`, `aws:region`). */
+const isMap = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Every config value of the stack file, keyed as Pulumi keys it (`human-approval:transport`, `aws:region`).
+ * A file that is not valid YAML, or not shaped like a stack file, is an error (with the line), never an empty config.
+ */
 export function readStackFile(stack: string, root = PROJECT_ROOT): Record<string, string> {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
-  const values = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  const name = `Pulumi.${stack}.yaml`;
+  const document = parse(readFileSync(path.join(root, name), "utf8"), { prettyErrors: true }) as unknown;
+  if (document === null || document === undefined) return {};
+  if (!isMap(document)) throw new Error(`${name} is not a stack file: it must be a YAML map with a config: section.`);
+  const values = document.config ?? {};
+  if (!isMap(values)) throw new Error(`${name}: config: must be a map of keys like human-approval:transport, not ${JSON.stringify(values)}.`);
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+}
+
+/**
+ * Every problem with a stack file's `human-approval` settings, one line each, naming the file:
+ * unknown or misspelled keys, and bad values. Empty when `pulumi up` would accept them.
+ */
+export function stackFileProblems(fileName: string, values: Record<string, string>): string[] {
+  const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith("human-approval:")).map(([key, value]) => [key.slice("human-approval:".length), value])) as RawStackConfig;
+  const problems = unknownKeyProblems(Object.keys(values));
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    if (!(error instanceof StackConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  return problems.map((problem) => `${fileName}: ${problem}`);
 }

@@ -76,9 +76,9 @@ describe("stack configuration", () => {
     assert.equal(parseStackConfig({ ...valid, decisionReservedConcurrency: "-1" }).decisionReservedConcurrency, -1);
   });
 
-  it("accepts approvers as a YAML list (JSON) or a comma-separated string", () => {
+  it("accepts approvers as a YAML list (JSON), and refuses a plain string with the list syntax to use", () => {
     assert.deepEqual(parseStackConfig({ approverEmails: '["a@example.com","b@example.org"]' }).approverEmails, ["a@example.com", "b@example.org"]);
-    assert.deepEqual(parseStackConfig({ approverEmails: "a@example.com, b@example.org" }).approverEmails, ["a@example.com", "b@example.org"]);
+    assert.throws(() => parseStackConfig({ approverEmails: "a@example.com, b@example.org" }), /it must be a list, not a plain string: set it with pulumi config set --path 'human-approval:approverEmails\[0\]' a@example\.com/);
   });
 
   const rejected: Array<[string, RawStackConfig, RegExp]> = [

@@ -16,6 +16,7 @@ const BASE_OPTIONS: CliOptions = {
   serve: false,
   approvalTimeoutSeconds: 86_400,
   port: 3000,
+  host: "127.0.0.1",
   verbose: false,
   help: false,
   approverEmails: ["approver@example.com"],
@@ -38,7 +39,7 @@ describe("npm start options", () => {
 
   it("reads every option, with fractional minutes rounded to whole seconds", () => {
     const options = parseCliOptions(
-      ["--transport", "restApi", "--input", "in.json", "--timeout-minutes", "0.5", "--port", "0", "--serve", "--verbose", "--approvers", `${ANN}, Bob@Example.com,${CY}`, "--required-approvals", "2", "--requested-by", "Ann@Example.com", "--allow-self-approval"],
+      ["--transport", "restApi", "--input", "in.json", "--timeout-minutes", "0.5", "--port", "0", "--host", "0.0.0.0", "--serve", "--verbose", "--approvers", `${ANN}, Bob@Example.com,${CY}`, "--required-approvals", "2", "--requested-by", "Ann@Example.com", "--allow-self-approval"],
       DEFAULTS,
     );
     assert.deepEqual(options, {
@@ -47,6 +48,7 @@ describe("npm start options", () => {
       serve: true,
       approvalTimeoutSeconds: 30,
       port: 0,
+      host: "0.0.0.0",
       verbose: true,
       help: false,
       approverEmails: [ANN, BOB, CY],

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The `human-approval` command (package.json "bin"): runs cli/main.ts from source, so `npx human-approval`
+// works in this repository without a build step. ts-node only strips the types (transpile-only): fast, and
+// a type error elsewhere in the project never stops a pipeline's approval gate.
+"use strict";
+const path = require("node:path");
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+require("ts-node").register({
+  project: path.join(__dirname, "..", "tsconfig.json"),
+  transpileOnly: true,
+  compilerOptions: { module: "commonjs" },
+});
+const { main } = require("./main.ts");
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    // main() reports its own errors; this is only reached by a bug, and still prints one line.
+    process.stderr.write(`human-approval: error: ${String((error && error.message) || error).split("\n")[0]}\n`);
+    process.exitCode = 3;
+  },
+);

@@ -1,0 +1,100 @@
+/**
+ * Runs the `human-approval` CLI as a child process (exactly as `npx human-approval` runs it: the package's
+ * bin) against a local stack started in this process. Spawned asynchronously: the local stack answers from
+ * this process's event loop.
+ */
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import type { LocalApprovals, LocalExecution } from "../../local/localApprovals";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const BIN = path.join(ROOT, require(path.join(ROOT, "package.json")).bin["human-approval"]);
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without any AWS setting of this process (the local stack sets some): the CLI must find its own. */
+export function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_") && !name.startsWith("HUMAN_APPROVAL_")));
+  return { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...extra };
+}
+
+export interface RunningCli {
+  done: Promise<CliRun>;
+  /** What it printed so far. */
+  stdout(): string;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return { done, stdout: () => stdout };
+}
+
+export const runCli = (args: string[], env: NodeJS.ProcessEnv, cwd?: string) => startCli(args, env, cwd).done;
+
+/** The CLI pointed at this local stack with --local (and nothing else). */
+export function localCli(local: LocalApprovals) {
+  const env = cleanEnvironment({ HUMAN_APPROVAL_LOCAL_URL: local.origin });
+  return {
+    env,
+    run: (...args: string[]) => runCli([...args, "--local"], env),
+    start: (...args: string[]) => startCli([...args, "--local"], env),
+  };
+}
+
+/** Resolves with the next execution the local stack starts (the CLI's StartExecution). */
+export function nextExecution(started: LocalExecution[]): Promise<LocalExecution> {
+  const count = started.length;
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = () => {
+      if (started.length > count) return resolve(started[count]);
+      if (Date.now() > deadline) return reject(new Error("no execution was started"));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+/** A vote through the decision endpoint's JSON API, as a chat bot would cast it. */
+export async function vote(reviewUrl: string, decision: "approve" | "reject", comment = ""): Promise<number> {
+  const response = await fetch(reviewUrl, { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ decision, comment }) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Each asked approver's review link, by address. */
+export async function linksOf(execution: LocalExecution): Promise<Record<string, string>> {
+  return Object.fromEntries((await execution.emails).map((email) => [email.approver, email.reviewUrl]));
+}
+
+/** Everything a run printed must hold no link id and no task token. */
+export function assertNothingSecret(output: string, links: string[]) {
+  for (const link of links) {
+    const id = link.split("/requests/")[1];
+    if (output.includes(id)) throw new Error(`the output holds the link id ${id}`);
+  }
+  if (/AQCEAAAAKgAAAAMAAAAA/.test(output)) throw new Error("the output holds a task token");
+  if (/\/requests\//.test(output)) throw new Error("the output holds a review link");
+}
+
+/** One line, no stack trace. */
+export function assertOneLineError(run: CliRun, pattern: RegExp) {
+  const lines = run.stderr.trim().split("\n");
+  if (run.code !== 3) throw new Error(`exit ${run.code}, expected 3; stderr: ${run.stderr}; stdout: ${run.stdout}`);
+  if (lines.length !== 1) throw new Error(`expected one line on stderr, got:\n${run.stderr}`);
+  if (!lines[0].startsWith("human-approval: error: ")) throw new Error(`unexpected stderr: ${run.stderr}`);
+  if (!pattern.test(lines[0])) throw new Error(`stderr ${JSON.stringify(lines[0])} does not match ${pattern}`);
+  if (/\n\s+at /.test(run.stderr + run.stdout)) throw new Error("a stack trace was printed");
+}

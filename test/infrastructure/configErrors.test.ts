@@ -1,0 +1,126 @@
+/**
+ * Config errors as a newcomer meets them: one line per problem, naming the file and the key, no stack
+ * trace; a misspelled key is an error with a "did you mean"; approverEmails as a plain string is
+ * refused with the list syntax to use; a stack file that is not valid YAML is an error, never ignored.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { closestConfigKey, loadStackConfig, parseStackConfig, StackConfigError, unknownKeyProblems } from "../../stacks/config";
+import { readStackFile, stackFileProblems } from "../../stacks/stackFiles";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+function problemsOf(raw: Parameters<typeof parseStackConfig>[0]): string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof StackConfigError);
+    return error.problems;
+  }
+  assert.fail("expected the configuration to be refused");
+}
+
+describe("config errors", () => {
+  describe("unknown and misspelled keys", () => {
+    it("names the key it most likely meant", () => {
+      assert.equal(closestConfigKey("approverEmail"), "approverEmails");
+      assert.equal(closestConfigKey("transprot"), "transport");
+      assert.equal(closestConfigKey("RequiredApprovals"), "requiredApprovals");
+      assert.equal(closestConfigKey("approvalTimeout"), "approvalTimeoutMinutes");
+      assert.equal(closestConfigKey("colour"), undefined);
+    });
+
+    it("is one problem per unknown key of the human-approval namespace; other namespaces are not ours", () => {
+      const problems = unknownKeyProblems(["human-approval:approverEmail", "human-approval:transport", "aws:region", "human-approval:colour"]);
+      assert.equal(problems.length, 2);
+      assert.equal(problems[0], "human-approval:approverEmail is not a setting of this stack: did you mean human-approval:approverEmails?");
+      assert.match(problems[1], /^human-approval:colour is not a setting of this stack: the settings are transport, approverEmails, approvalTimeoutMinutes, .*\.$/);
+    });
+
+    it("fails the Pulumi program (pulumi preview, pulumi up) with every problem at once and no stack trace", () => {
+      const previous = pulumi.runtime.allConfig();
+      pulumi.runtime.setAllConfig({ "human-approval:approverEmails": '["a@example.com"]', "human-approval:transprot": "httpApi", "human-approval:logRetentionDays": "10" });
+      try {
+        assert.throws(
+          () => loadStackConfig(),
+          (error: Error) => {
+            assert.ok(pulumi.RunError.isInstance(error), "a RunError: Pulumi prints its message without a stack trace");
+            assert.deepEqual(error.message.split("\n"), [
+              "Invalid stack configuration:",
+              "  - human-approval:transprot is not a setting of this stack: did you mean human-approval:transport?",
+              '  - human-approval:logRetentionDays is "10": allowed values are 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.',
+            ]);
+            return true;
+          },
+        );
+      } finally {
+        pulumi.runtime.setAllConfig(previous);
+      }
+    });
+  });
+
+  describe("approverEmails as a plain string", () => {
+    for (const raw of ["ops@example.com", "a@example.com, b@example.org", '"ops@example.com"']) {
+      it(`refuses ${raw} and shows the list syntax to use`, () => {
+        const [problem] = problemsOf({ approverEmails: raw });
+        const first = raw.replace(/"/g, "").split(",")[0];
+        assert.equal(problem, `human-approval:approverEmails is ${JSON.stringify(raw)}: it must be a list, not a plain string: set it with pulumi config set --path 'human-approval:approverEmails[0]' ${first} (then [1], [2], … for more), or as a YAML list in the stack file.`);
+      });
+    }
+    it("still reads a list, as Pulumi hands a YAML list to the program", () => {
+      assert.deepEqual(parseStackConfig({ approverEmails: '["a@example.com","b@example.org"]' }).approverEmails, ["a@example.com", "b@example.org"]);
+      assert.match(problemsOf({ approverEmails: "[not json" })[0], /it must be a list of email addresses/);
+    });
+  });
+
+  describe("stack files", () => {
+    let directory: string;
+    beforeEach(() => (directory = mkdtempSync(path.join(tmpdir(), "stack-files-"))));
+    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+    const stackFile = (stack: string, text: string) => writeFileSync(path.join(directory, `Pulumi.${stack}.yaml`), text);
+
+    it("refuses a file that is not valid YAML, or not shaped like a stack file, instead of reading it as empty", () => {
+      stackFile("broken", "config:\n  human-approval:transport: [unclosed\n");
+      assert.throws(() => readStackFile("broken", directory), (error: Error) => error.name === "YAMLParseError");
+      stackFile("list", "- config\n");
+      assert.throws(() => readStackFile("list", directory), /Pulumi\.list\.yaml is not a stack file/);
+      stackFile("scalar", "config: 5\n");
+      assert.throws(() => readStackFile("scalar", directory), /Pulumi\.scalar\.yaml: config: must be a map/);
+      stackFile("empty", "");
+      assert.deepEqual(readStackFile("empty", directory), {});
+    });
+
+    it("lists every problem of a stack file, each naming the file and the key", () => {
+      assert.deepEqual(stackFileProblems("Pulumi.qa.yaml", { "aws:region": "eu-west-1", "human-approval:approverEmails": '["a@example.com"]', "human-approval:auditRetentionDay": "30", "human-approval:requiredApprovals": "3" }), [
+        "Pulumi.qa.yaml: human-approval:auditRetentionDay is not a setting of this stack: did you mean human-approval:auditRetentionDays?",
+        'Pulumi.qa.yaml: human-approval:requiredApprovals is "3": it must be at most the number of approverEmails (1), or no request could ever be approved.',
+      ]);
+      for (const stack of ["dev", "staging", "prod"]) assert.deepEqual(stackFileProblems(`Pulumi.${stack}.yaml`, readStackFile(stack)), [], `Pulumi.${stack}.yaml`);
+    });
+
+    it("npm run plan prints config errors one line per problem, with no stack trace, and exits 2", function () {
+      this.timeout(60_000);
+      stackFile("bad", ["config:", "  aws:region: eu-west-1", "  human-approval:approverEmails: a@example.com, b@example.com", "  human-approval:transprot: httpApi", "  human-approval:logRetentionDays: 10", ""].join("\n"));
+      stackFile("yamlerror", "config:\n  human-approval:transport: [unclosed\n");
+      const plan = (stack: string) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--check", "--stacks-dir", directory, stack], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+
+      const bad = plan("bad");
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.deepEqual(bad.stderr.trimEnd().split("\n"), [
+        "Error: Pulumi.bad.yaml: human-approval:transprot is not a setting of this stack: did you mean human-approval:transport?",
+        `Error: Pulumi.bad.yaml: human-approval:approverEmails is "a@example.com, b@example.com": it must be a list, not a plain string: set it with pulumi config set --path 'human-approval:approverEmails[0]' a@example.com (then [1], [2], … for more), or as a YAML list in the stack file.`,
+        'Error: Pulumi.bad.yaml: human-approval:logRetentionDays is "10": allowed values are 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.',
+      ]);
+      assert.equal(bad.stdout, "");
+
+      const yamlError = plan("yamlerror");
+      assert.equal(yamlError.status, 2, yamlError.stderr);
+      assert.match(yamlError.stderr, /^Error: Pulumi\.yamlerror\.yaml is not valid YAML: [^\n]+ at line 3, column 1\.\n$/);
+      for (const result of [bad, yamlError]) assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+    });
+  });
+});
