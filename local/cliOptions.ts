@@ -12,6 +12,8 @@ export interface CliOptions {
   port: number;
   /** Where the pages are served: 127.0.0.1 unless --host says otherwise. */
   host: string;
+  /** Approvers sign in first, at a local OpenID provider (oidc-provider on 127.0.0.1). */
+  signIn: boolean;
   verbose: boolean;
   help: boolean;
   /** The local stack's approverEmails, lower case. */
@@ -59,6 +61,9 @@ Options:
   --port <n>                port to listen on (default: 3000; 0 picks a free one)
   --host <address>          address to listen on: 127.0.0.1 (default, this machine
                             only), or 0.0.0.0 to serve the pages to your network too
+  --sign-in                 approvers sign in first, with OpenID Connect, at a local
+                            OpenID provider (oidc-provider on 127.0.0.1): one account
+                            per approver, password "local"
   --serve                   keep running; start more executions with POST /executions
   --verbose                 print the handlers' JSON log lines
   --help                    show this help
@@ -102,6 +107,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
         "required-approvals": { type: "string" },
         "requested-by": { type: "string" },
         "allow-self-approval": { type: "boolean", default: false },
+        "sign-in": { type: "boolean", default: false },
         "timeout-minutes": { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
@@ -131,6 +137,10 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
     throw new UsageError(`--host is "${values.host}": use 0.0.0.0 (every network interface, IPv4) or :: (IPv6 too) to serve the pages to other machines, or a loopback address like 127.0.0.1 (this machine only).`);
   }
 
+  // Browsers keep the sign-in's Secure (__Host-) cookies only over https, or over http on this machine.
+  if (values["sign-in"] && host !== "localhost" && !(isIP(host) && /^(127\.|::1$)/.test(host))) {
+    throw new UsageError(`--sign-in with --host ${host}: sign-in works on this machine only (browsers keep its Secure cookies only over https or on 127.0.0.1); leave out --host.`);
+  }
   const approverEmails = values.approvers === undefined ? defaults.approverEmails.map((address) => address.toLowerCase()) : parseApprovers(values.approvers);
   const requiredApprovals = parseRequiredApprovals(values["required-approvals"], approverEmails, values.approvers !== undefined);
   const allowSelfApproval = values["allow-self-approval"] ?? false;
@@ -156,6 +166,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
     approvalTimeoutSeconds: Math.max(1, Math.round(minutes * 60)),
     port,
     host,
+    signIn: values["sign-in"] ?? false,
     verbose: values.verbose ?? false,
     help: values.help ?? false,
     approverEmails,

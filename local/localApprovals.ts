@@ -18,6 +18,7 @@ import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
 import { startLocalDynamoDb } from "./dynamoDb";
 import { localAwsEnvironment } from "./environment";
 import { startGateway, type LocalRoute } from "./gateway";
+import { startLocalOpenIdProvider, type LocalAccount, type LocalOpenIdProvider } from "./openIdProvider";
 import { runExecution, type ExecutionOutcome } from "./stepFunctions";
 
 export interface LocalApprovalsOptions {
@@ -36,6 +37,11 @@ export interface LocalApprovalsOptions {
   handlerLog?: (line: string) => void;
   /** Told of every execution started, including those started over `POST /executions`. */
   onExecution?: (execution: LocalExecution) => void;
+  /**
+   * OpenID Connect sign-in, against a real OpenID provider in this process (oidc-provider on 127.0.0.1).
+   * `true`: one account per approver, plus `someone@example.com`, who is not one.
+   */
+  signIn?: boolean | { accounts: LocalAccount[] };
 }
 
 export interface ApprovalEmail extends PublishedEmail {
@@ -68,6 +74,8 @@ export interface LocalApprovals {
   /** The local DynamoDB's endpoint and table, for tests that read what was stored. */
   tableName: string;
   dynamoDbEndpoint: string;
+  /** With sign-in: the local OpenID provider (its issuer, accounts and password). */
+  openIdProvider?: LocalOpenIdProvider;
   /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
   stackOutputs: LocalStackOutputs;
   close(): Promise<void>;
@@ -91,6 +99,10 @@ const LOCAL_TABLE = "approvals-local";
 const LOCAL_TOPIC = "arn:aws:sns:eu-west-1:000000000000:approvals-local";
 const LOCAL_LINK_KEY = "arn:aws:kms:eu-west-1:000000000000:key/local-link-key";
 export const DEFAULT_LOCAL_APPROVER = "approver@example.com";
+/** With sign-in, an account that is no approver: signing in with it on a link shows the 403 page. */
+export const LOCAL_OUTSIDER = "someone@example.com";
+const LOCAL_CLIENT_ID = "human-approval-local";
+const LOCAL_SIGN_IN_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:human-approval-local-sign-in-AbCdEf";
 
 let running = false;
 
@@ -138,7 +150,9 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       REQUIRED_APPROVALS: String(options.requiredApprovals ?? 1),
       ALLOW_SELF_APPROVAL: String(options.allowSelfApproval ?? false),
     };
-    const decide = createDecisionHandler({ ...decisionDependencies({ TABLE_NAME: LOCAL_TABLE, TOPIC_ARN: LOCAL_TOPIC, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS }), logger: logger("decision") });
+    const decisionEnvironment: Record<string, string> = { TABLE_NAME: LOCAL_TABLE, TOPIC_ARN: LOCAL_TOPIC, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS };
+    // Rebuilt once the sign-in provider knows the gateway's address (its redirect URI).
+    let decide = createDecisionHandler({ ...decisionDependencies(decisionEnvironment), logger: logger("decision") });
     const executions = new Map<string, { execution: LocalExecution; outcome?: ExecutionOutcome }>();
     let startExecution: LocalApprovals["startExecution"] = () => {
       throw new Error("not started");
@@ -174,6 +188,28 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       localRoute: controlApi,
     });
     cleanups.push(() => gateway.close());
+
+    let openIdProvider: LocalOpenIdProvider | undefined;
+    if (options.signIn) {
+      // Browsers keep Secure (__Host-) cookies from https pages, or from http ones on loopback only.
+      if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):/.test(gateway.origin)) {
+        throw new Error(`Sign-in needs the local gateway on 127.0.0.1 (it listens on ${gateway.origin}): browsers keep its Secure cookies only over https or on loopback.`);
+      }
+      const approvers = options.approverEmails ?? [DEFAULT_LOCAL_APPROVER];
+      const accounts = options.signIn === true ? [...approvers, LOCAL_OUTSIDER].map((login) => ({ login })) : options.signIn.accounts;
+      const clientSecret = randomBytes(24).toString("base64url");
+      const callbackPath = gateway.callbackUrl.slice(gateway.origin.length);
+      const port = new URL(gateway.origin).port;
+      openIdProvider = await startLocalOpenIdProvider({
+        accounts,
+        // Opened as 127.0.0.1 or as localhost: each is its own redirect URI.
+        clients: [{ clientId: LOCAL_CLIENT_ID, clientSecret, redirectUris: ["127.0.0.1", "localhost"].map((host) => `http://${host}:${port}${callbackPath}/auth/callback`) }],
+      });
+      cleanups.push(() => openIdProvider!.close());
+      standIn.secrets.set(LOCAL_SIGN_IN_SECRET_ARN, clientSecret);
+      Object.assign(decisionEnvironment, { SIGN_IN_ISSUER: openIdProvider.issuer, SIGN_IN_CLIENT_ID: LOCAL_CLIENT_ID, SIGN_IN_SECRET_ARN: LOCAL_SIGN_IN_SECRET_ARN });
+      decide = createDecisionHandler({ ...decisionDependencies(decisionEnvironment), logger: logger("decision") });
+    }
     // Closed first: executions still waiting for a decision are aborted.
     const runningExecutions = new Set<() => void>();
     let closing = false;
@@ -294,6 +330,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,
       stackOutputs,
+      ...(openIdProvider ? { openIdProvider } : {}),
       close,
     };
   } catch (error) {

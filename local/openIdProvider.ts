@@ -98,9 +98,9 @@ export async function startLocalOpenIdProvider(options: LocalOpenIdProviderOptio
   });
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const { Provider } = await loadOidcProvider();
+  const { Provider } = await quietly(() => import("oidc-provider") as Promise<{ Provider: new (issuer: string, configuration: Record<string, unknown>) => any }>);
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const provider = new Provider(issuer, {
+  const provider = await quietly(async () => new Provider(issuer, {
     clients: options.clients.map((client) => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
@@ -115,6 +115,8 @@ export async function startLocalOpenIdProvider(options: LocalOpenIdProviderOptio
     scopes: ["openid", "email"],
     pkce: { required: () => true },
     conformIdTokenClaims: options.emailInIdToken === false,
+    // Short lives, as a login needs: an interaction (the login form) 10 minutes, a session an hour.
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx: unknown, sub: string) {
@@ -135,7 +137,7 @@ export async function startLocalOpenIdProvider(options: LocalOpenIdProviderOptio
       ctx.type = "html";
       ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p>${escapeHtml(out.error ?? "error")}: ${escapeHtml(out.error_description ?? "")}</p></main></body></html>`;
     },
-  });
+  }));
   const providerCallback = provider.callback();
 
   async function interaction(request: IncomingMessage, response: ServerResponse, uid: string, action: string | undefined) {
@@ -178,18 +180,21 @@ export async function startLocalOpenIdProvider(options: LocalOpenIdProviderOptio
 }
 
 /**
- * oidc-provider is an ES module; Node 20.19 and later load it with require(). Its one warning on Node 20
- * ("Unsupported runtime", it asks for Node 22) is left out: this provider only ever runs locally, and the
- * tests prove it on the Node version the development machines have.
+ * Two of oidc-provider's warnings do not apply to a throwaway provider on this machine, and are left out:
+ * "Unsupported runtime" on Node 20 (it asks for 22; it is an ES module that Node 20.19 and later load with
+ * require(), and the tests prove it on the Node version the development machines have), and its in-memory
+ * store (exactly what a provider that lives as long as `npm start` needs). Every other message shows.
  */
-async function loadOidcProvider(): Promise<{ Provider: new (issuer: string, configuration: Record<string, unknown>) => any }> {
+const SILENCED_WARNINGS = ["oidc-provider WARNING: Unsupported runtime", "oidc-provider WARNING: a quick start development-only in-memory adapter is used"];
+
+async function quietly<T>(load: () => Promise<T>): Promise<T> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING: Unsupported runtime")) return;
+    if (typeof args[0] === "string" && SILENCED_WARNINGS.some((warning) => (args[0] as string).includes(warning))) return;
     warn(...args);
   };
   try {
-    return (await import("oidc-provider")) as never;
+    return await load();
   } finally {
     console.warn = warn;
   }

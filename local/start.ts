@@ -9,7 +9,7 @@ import { formatRemaining } from "../functions/shared/text";
 import type { PublishedEmail } from "./awsStandIn";
 import { commandWithPort, localDefaultsFromStack, parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions, type LocalDefaults } from "./cliOptions";
 import { isLoopbackHost, networkAddresses, PortInUseError } from "./gateway";
-import { DEFAULT_LOCAL_APPROVER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
+import { DEFAULT_LOCAL_APPROVER, LOCAL_OUTSIDER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
 
 /** Set on Ctrl-C: from then on the shutdown owns the output and the exit code. */
@@ -215,6 +215,8 @@ async function main(argv: string[]): Promise<number> {
     requiredApprovals: options.requiredApprovals,
     allowSelfApproval: options.allowSelfApproval,
     port: options.port,
+    // One account per approver, the requester, and someone who is neither (to see the 403 page).
+    ...(options.signIn ? { signIn: { accounts: [...new Set([...options.approverEmails, ...(options.requestedBy ? [options.requestedBy] : []), LOCAL_OUTSIDER])].map((login) => ({ login })) } } : {}),
     handlerLog: options.verbose ? (line) => console.log(line) : (line) => appendFileSync(logFile, line + "\n"),
     onExecution: (execution) => {
       console.log(`\nStarted execution ${execution.executionName}`);
@@ -242,6 +244,12 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   console.log(describeApprovers(options));
+  if (local.openIdProvider) {
+    const provider = local.openIdProvider;
+    console.log(`  sign-in: approvers sign in at a local OpenID provider, ${provider.issuer} (oidc-provider), before a link opens`);
+    console.log(`    accounts: ${provider.accounts.map((account) => account.login).join(", ")}; password: ${provider.password}`);
+    console.log(`    (${LOCAL_OUTSIDER} is no approver: signing in with it, or with another approver's account, shows who the link is for, and decides nothing)`);
+  }
   if (!options.verbose) console.log(`  handler logs: ${shownPath(logFile)}`);
   if (options.serve) console.log(`  start more executions: curl -X POST ${local.origin}/executions -H 'Content-Type: application/json' -d '{"title":"..."}'`);
 

@@ -100,3 +100,31 @@ export function callOf(url: URL | string, transport: Transport): { path: string;
   if (!parsed.pathname.startsWith(prefix)) throw new Error(`${parsed.pathname} is not under ${prefix}`);
   return { path: parsed.pathname.slice(prefix.length), query: Object.fromEntries(parsed.searchParams) };
 }
+
+/**
+ * A browser's navigation on this machine: follows every redirect (a 302/303 after a POST becomes a GET),
+ * sending and keeping cookies in one jar. Cookies are per host, not per port, as in browsers; the local
+ * gateway and the local provider share 127.0.0.1 and their cookies' names differ.
+ */
+export async function navigate(url: string, jar: CookieJar, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<{ response: Response; url: string; body: string; hops: string[] }> {
+  let target = url;
+  let method = init.method ?? "GET";
+  let body = init.form ? new URLSearchParams(init.form).toString() : undefined;
+  const hops: string[] = [];
+  for (let hop = 0; hop < 15; hop++) {
+    const headers: Record<string, string> = { Accept: "text/html", "User-Agent": "Mozilla/5.0 test", ...init.headers, ...(jar.cookies.size ? { Cookie: jar.header() } : {}) };
+    if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded";
+    const response = await fetch(target, { method, headers, body, redirect: "manual" });
+    jar.applyResponse(response);
+    hops.push(`${response.status} ${method} ${new URL(target).pathname}`);
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location) {
+      target = new URL(location, target).href;
+      method = "GET";
+      body = undefined;
+      continue;
+    }
+    return { response, url: target, body: method === "HEAD" ? "" : await response.text(), hops };
+  }
+  throw new Error(`too many redirects from ${url}`);
+}

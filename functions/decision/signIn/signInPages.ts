@@ -51,7 +51,7 @@ export function isSignInOutcome(outcome: Outcome): outcome is SignInOutcome {
 /** A way on from a sign-in answer: back to the provider for another account, or to the login page. `escape` is the page's own. */
 export function signInActions(outcome: Outcome, escape: (value: string) => string): string {
   if (outcome.kind === "wrongApprover") {
-    return `<p><a href="${escape(outcome.retryUrl)}">Sign in as ${escape(outcome.approver)}</a> <span class="muted">(the sign-in service will ask which account to use)</span></p>`;
+    return `<p><a href="${escape(outcome.retryUrl)}">Sign in as ${escape(outcome.approver)}</a> <span class="muted">(you will be asked to sign in again)</span></p>`;
   }
   if (outcome.kind === "redirect") return `<p><a href="${escape(outcome.location)}">Continue to sign-in</a></p>`;
   if (outcome.kind === "request" && outcome.signedIn) {
