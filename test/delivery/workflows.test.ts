@@ -1,15 +1,17 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
 import { stackNames } from "../../stacks/stackFiles";
 
 const ROOT = path.resolve(__dirname, "../..");
 const VALIDATOR = path.join(ROOT, "node_modules/@action-validator/cli/cli.mjs");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
-const FILES = [...readdirSync(WORKFLOWS).map((file) => path.join(WORKFLOWS, file)), path.join(ROOT, ".github/actions/setup/action.yml")];
+const ACTIONS = path.join(ROOT, ".github/actions");
+const FILES = [...readdirSync(WORKFLOWS).map((file) => path.join(WORKFLOWS, file)), ...readdirSync(ACTIONS).map((action) => path.join(ACTIONS, action, "action.yml"))];
 const validate = (file: string) => spawnSync(process.execPath, [VALIDATOR, file], { cwd: ROOT, encoding: "utf8" });
 const load = (file: string) => parse(readFileSync(path.join(WORKFLOWS, file), "utf8"));
 
@@ -70,5 +72,99 @@ describe("GitHub Actions workflows", function () {
     const everything = FILES.map((file) => readFileSync(file, "utf8")).join("\n");
     assert.ok(!/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/.test(everything), "no long-lived AWS keys");
     assert.match(everything, /aws-actions\/configure-aws-credentials@v4[\s\S]*role-to-assume/);
+  });
+
+  describe("the approval gate (.github/actions/approval-gate) and its example workflow", () => {
+    let onExecution: (execution: LocalExecution) => void = () => undefined;
+    const gate = parse(readFileSync(path.join(ACTIONS, "approval-gate/action.yml"), "utf8"));
+    const example = load("gated-deploy-example.yml");
+
+    it("gates the deploy job on the approval job, which waits with npx human-approval request --wait", () => {
+      assert.equal(example.jobs.deploy.needs, "approval");
+      const step = example.jobs.approval.steps.find((candidate: { uses?: string }) => candidate.uses === "./.github/actions/approval-gate");
+      assert.ok(step, "the approval job uses the gate");
+      assert.match(step.with.title, /\$\{\{ inputs\.version \}\}/);
+      assert.ok(example.jobs.approval["timeout-minutes"] <= 360, "GitHub-hosted jobs run 6 hours at most");
+      assert.equal(gate.runs.using, "composite");
+      assert.match(gate.runs.steps[0].run, /npx --no-install human-approval "\$\{args\[@\]\}"/);
+      assert.match(gate.runs.steps[0].run, /args=\(request --wait --json/);
+    });
+
+    it("never pastes an input or an expression into a script (no script injection)", () => {
+      for (const step of gate.runs.steps) assert.ok(!/\$\{\{/.test(step.run), "the gate's script reads its inputs from the environment");
+      for (const job of Object.values(example.jobs as Record<string, { steps: Array<{ run?: string }> }>)) {
+        for (const step of job.steps) if (step.run) assert.ok(!/\$\{\{/.test(step.run), step.run);
+      }
+    });
+
+    /** The gate's script, run as the runner runs it (bash -e), against a local approval stack in this process. */
+    async function runGate(local: LocalApprovals, decide: (links: Record<string, string>) => Promise<void>) {
+      const dir = mkdtempSync(path.join(tmpdir(), "gate-"));
+      const [outputFile, summaryFile] = [path.join(dir, "output"), path.join(dir, "summary")];
+      writeFileSync(outputFile, "");
+      writeFileSync(summaryFile, "");
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        RUNNER_TEMP: dir,
+        GITHUB_RUN_ID: "1",
+        GITHUB_RUN_ATTEMPT: "1",
+        GITHUB_OUTPUT: outputFile,
+        GITHUB_STEP_SUMMARY: summaryFile,
+        GATE_TITLE: "Deploy 1.2.3 to production",
+        GATE_DESCRIPTION: "From the workflow test",
+        GATE_DETAILS_FILE: "",
+        GATE_REQUESTED_BY: "",
+        GATE_APPROVERS: "",
+        GATE_POLL_SECONDS: "0.2",
+        HUMAN_APPROVAL_STACK_OUTPUTS: "",
+        HUMAN_APPROVAL_STATE_MACHINE_ARN: local.stackOutputs.stateMachineArn,
+        HUMAN_APPROVAL_TABLE: local.stackOutputs.approvalsTable,
+        AWS_ENDPOINT_URL_SFN: local.stackOutputs.endpoints.sfn,
+        AWS_ENDPOINT_URL_DYNAMODB: local.stackOutputs.endpoints.dynamodb,
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "local",
+        AWS_SECRET_ACCESS_KEY: "local",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      };
+      const execution = new Promise<LocalExecution>((resolve) => (onExecution = resolve));
+      const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", gate.runs.steps[0].run], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      let log = "";
+      child.stdout.on("data", (chunk) => (log += chunk));
+      child.stderr.on("data", (chunk) => (log += chunk));
+      const code = new Promise<number | null>((resolve) => child.on("close", resolve));
+      await decide(Object.fromEntries((await (await execution).emails).map((email) => [email.approver, email.reviewUrl])));
+      const exitCode = await code;
+      // GITHUB_OUTPUT's one-line form: name=value per line.
+      const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+      return { code: exitCode, log, outputs, summary: () => readFileSync(summaryFile, "utf8") };
+    }
+    const vote = (link: string, decision: string, comment: string) =>
+      fetch(link, { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ decision, comment }) }).then((response) => response.status);
+
+    describe("run against the local mode", () => {
+      let local: LocalApprovals;
+      before(async () => (local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 600, approverEmails: ["ann@example.com"], onExecution: (execution) => onExecution(execution) })));
+      after(async () => local.close());
+
+      it("passes when approved, with the decision as step outputs and in the job summary", async () => {
+        const run = runGate(local, async (links) => assert.equal(await vote(links["ann@example.com"], "approve", "go ahead"), 200));
+        const { code, log, outputs, summary } = await run;
+        assert.equal(code, 0, log);
+        assert.equal(outputs.decision, "approved");
+        assert.equal(outputs["decided-by"], "ann@example.com");
+        assert.equal(outputs.comment, "go ahead");
+        assert.match(outputs["request-ref"], /^req-/);
+        assert.match(outputs["input-digest"], /^sha256:/);
+        assert.match(log, /Approval approved by ann@example\.com: "go ahead" \[req-/);
+        assert.match(summary(), /Approval approved by ann@example\.com/);
+      });
+
+      it("fails the step when rejected (exit 1), so the deploy job never runs", async () => {
+        const { code, outputs } = await runGate(local, async (links) => assert.equal(await vote(links["ann@example.com"], "reject", "not today"), 200));
+        assert.equal(code, 1);
+        assert.deepEqual([outputs.decision, outputs.comment], ["rejected", "not today"]);
+      });
+    });
   });
 });
