@@ -336,7 +336,8 @@ ${hint}
 function toneOf(outcome: Outcome): { tone: string; mark: string } {
   const approved = { tone: "t-ok", mark: "✓" };
   const rejected = { tone: "t-no", mark: "✗" };
-  const late = { tone: "t-late", mark: "⌛" };
+  // Glyphs every system font has (DejaVu, the phones' own): no emoji, which may be missing.
+  const late = { tone: "t-late", mark: "◷" };
   const off = { tone: "t-off", mark: "⊘" };
   const info = { tone: "t-info", mark: "i" };
   const problem = { tone: "t-no", mark: "!" };

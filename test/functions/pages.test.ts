@@ -88,7 +88,7 @@ describe("pages", () => {
     const cue = (page: string) => /<div class="banner (t-\w+)"><span class="mark" aria-hidden="true">([^<]+)<\/span>/.exec(page)?.slice(1);
     assert.deepEqual(cue(renderPage(outcome("approved", { type: "show" }, approved), now)), ["t-ok", "✓"]);
     assert.deepEqual(cue(renderPage(outcome("rejected", { type: "show" }, { ...approved, status: "REJECTED" }), now)), ["t-no", "✗"]);
-    assert.deepEqual(cue(renderPage(outcome("expired"), now)), ["t-late", "⌛"]);
+    assert.deepEqual(cue(renderPage(outcome("expired"), now)), ["t-late", "◷"]);
     assert.deepEqual(cue(renderPage(outcome("withdrawn"), now)), ["t-off", "⊘"]);
     assert.equal(cue(renderPage(outcome("pending"), now)), undefined, "the review page leads with the request, not a banner");
   });

@@ -195,7 +195,9 @@ async function expire(local: LocalApprovals, execution: LocalExecution): Promise
   try {
     const key = { id: requestRefFor(execution.executionArn) };
     const item = (await documents.send(new GetCommand({ TableName: local.tableName, Key: key, ConsistentRead: true }))).Item!;
-    await documents.send(new PutCommand({ TableName: local.tableName, Item: { ...item, expiresAt: new Date(Date.now() - 60_000).toISOString(), version: item.version + 1 } }));
+    // Asked an hour ago, expired a minute ago.
+    const createdAt = new Date(Date.now() - 61 * 60_000).toISOString();
+    await documents.send(new PutCommand({ TableName: local.tableName, Item: { ...item, createdAt, expiresAt: new Date(Date.now() - 60_000).toISOString(), version: item.version + 1 } }));
   } finally {
     client.destroy();
   }

@@ -37,7 +37,7 @@ describe("the approval in a real browser (headless Chromium)", function () {
       headless: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
     });
-    local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2 });
+    local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 86_400, approverEmails: [ANN, BOB, CY], requiredApprovals: 2 });
   });
   after(async () => {
     await browser?.close();
