@@ -1,5 +1,9 @@
 import { strict as assert } from "node:assert";
 import { createSign, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { bundleHandler } from "../../functions/bundle";
 import type { HttpResponse } from "../../functions/decision/decision";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { createHandler, dependenciesFromEnvironment } from "../../functions/decision/index";
@@ -172,42 +176,79 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
         assert.deepEqual(await votesOf(approval), []);
       });
 
-      it("refuses a tampered session cookie, a tampered login cookie, a wrong state and a replayed callback", async () => {
-        const approval = await harness.requestApproval({ title: "Tampering" });
-        const { jar, back, loginCookies } = await signIn(transport, approval.links[ANN], ANN);
+      it("a session opens only the link it was made for: not the same approver's link of another request", async () => {
+        const first = await harness.requestApproval({ title: "First request" });
+        const second = await harness.requestApproval({ title: "Second request" });
+        const { jar } = await signIn(transport, first.links[ANN], ANN);
+        assert.equal((await harness.call(transport, { method: "GET", path: first.links[ANN], headers: browser(jar) })).statusCode, 200);
+        // The same session value presented under the second link's cookie name, too.
+        const [, value] = [...jar.cookies].find(([name]) => name.startsWith("__Host-approval-session-"))!;
+        for (const cookie of [jar.header(), `${await sessionCookieNameFor(second.links[ANN])}=${value}`]) {
+          const other = await harness.call(transport, formPost(second.links[ANN], { decision: "approve" }, { Cookie: cookie }));
+          assert.equal(other.statusCode, 303, "no session for the second link");
+        }
+        assert.deepEqual(await votesOf(second), []);
+      });
 
-        // Tampered session: one character changed, and the session is simply not there.
+      it("refuses a tampered session cookie: a POST with it goes to the provider and records nothing", async () => {
+        const approval = await harness.requestApproval({ title: "Tampered session" });
+        const { jar } = await signIn(transport, approval.links[ANN], ANN);
         const [sessionName, sessionValue] = [...jar.cookies].find(([name]) => name.startsWith("__Host-approval-session-"))!;
         const flipped = sessionValue.slice(0, 20) + (sessionValue[20] === "A" ? "B" : "A") + sessionValue.slice(21);
         const tampered = await harness.call(transport, formPost(approval.links[ANN], { decision: "approve" }, { Cookie: `${sessionName}=${flipped}` }));
-        assert.equal(tampered.statusCode, 303, "a POST without a valid session goes to the provider and records nothing");
+        assert.equal(tampered.statusCode, 303);
         assert.deepEqual(await votesOf(approval), []);
+        // The untampered one works (the control case).
+        assert.equal((await harness.call(transport, { method: "GET", path: approval.links[ANN], headers: browser(jar) })).statusCode, 200);
+      });
 
-        // The same callback again, with the login cookie it had: the provider's code works once.
+      it("refuses a replayed callback: with the login cookie it had (the code works once), and without it", async () => {
+        const approval = await harness.requestApproval({ title: "Replay" });
+        const { back, loginCookies, callback } = await signIn(transport, approval.links[ANN], ANN);
+        assert.equal(callback.statusCode, 302);
         const loginJar = new CookieJar();
         for (const [name, value] of loginCookies) loginJar.cookies.set(name, value);
         const replayed = await harness.call(transport, { method: "GET", ...callOf(back, transport), headers: browser(loginJar) });
         assert.equal(replayed.statusCode, 400);
         assert.equal(headingOf(replayed), "Sign-in could not be verified");
         assert.ok(!setCookiesOf(replayed).some((cookie) => cookie.startsWith("__Host-approval-session-")));
-        // ...and without it (the browser cleared it): no login in progress.
         const withoutCookie = await harness.call(transport, { method: "GET", ...callOf(back, transport), headers: browser(new CookieJar()) });
         assert.equal(withoutCookie.statusCode, 400);
         assert.equal(headingOf(withoutCookie), "This sign-in is not valid here");
+      });
 
-        // A fresh login, but the callback's state changed (a forged callback), or the login cookie tampered with.
-        const fresh = new CookieJar();
-        const opened = await harness.call(transport, { method: "GET", path: approval.links[ANN], headers: browser(fresh) });
-        fresh.applyDecision(opened);
-        const callback = await signInAtProvider(opened.headers.Location, ANN, provider.password);
-        const forged = callOf(callback, transport);
-        const wrongState = await harness.call(transport, { method: "GET", path: forged.path, query: { ...forged.query, state: forged.query.state.replace(/^./, (c) => (c === "x" ? "y" : "x")) }, headers: browser(fresh) });
-        assert.equal(wrongState.statusCode, 400);
-        assert.equal(headingOf(wrongState), "This sign-in is not valid here");
-        const [loginName, loginValue] = [...fresh.cookies].find(([name]) => name.startsWith("__Host-approval-login-"))!;
-        const tamperedLogin = await harness.call(transport, { method: "GET", ...forged, headers: browser(new CookieJar(), { Cookie: `${loginName}=${loginValue.slice(0, -2)}${loginValue.endsWith("AA") ? "BB" : "AA"}` }) });
-        assert.equal(tamperedLogin.statusCode, 400);
-        assert.equal(headingOf(tamperedLogin), "This sign-in is not valid here");
+      /** A login started in `jar` and completed at the provider, but not yet brought back: the callback's path and query. */
+      async function pendingCallback(linkPath: string, jar: CookieJar) {
+        const opened = await harness.call(transport, { method: "GET", path: linkPath, headers: browser(jar) });
+        jar.applyDecision(opened);
+        return callOf(await signInAtProvider(opened.headers.Location, ANN, provider.password), transport);
+      }
+
+      it("refuses a callback whose state is not the one this browser's login started with (a forged callback)", async () => {
+        const approval = await harness.requestApproval({ title: "Wrong state" });
+        const jar = new CookieJar();
+        const callback = await pendingCallback(approval.links[ANN], jar);
+        const forged = await harness.call(transport, { method: "GET", path: callback.path, query: { ...callback.query, state: callback.query.state.replace(/^./, (c) => (c === "x" ? "y" : "x")) }, headers: browser(jar) });
+        assert.equal(forged.statusCode, 400);
+        assert.equal(headingOf(forged), "This sign-in is not valid here");
+        assert.ok(!setCookiesOf(forged).some((cookie) => cookie.startsWith("__Host-approval-session-")));
+        // Another browser's login (a login cookie for another state) does not make it valid either.
+        const otherJar = new CookieJar();
+        await pendingCallback(approval.links[ANN], otherJar);
+        const crossed = await harness.call(transport, { method: "GET", ...callback, headers: browser(otherJar) });
+        assert.equal(crossed.statusCode, 400);
+        assert.equal(headingOf(crossed), "This sign-in is not valid here");
+        assert.deepEqual(await votesOf(approval), []);
+      });
+
+      it("refuses a tampered login cookie", async () => {
+        const approval = await harness.requestApproval({ title: "Tampered login" });
+        const jar = new CookieJar();
+        const callback = await pendingCallback(approval.links[ANN], jar);
+        const [loginName, loginValue] = [...jar.cookies].find(([name]) => name.startsWith("__Host-approval-login-"))!;
+        const tampered = await harness.call(transport, { method: "GET", ...callback, headers: browser(new CookieJar(), { Cookie: `${loginName}=${loginValue.slice(0, -2)}${loginValue.endsWith("AA") ? "BB" : "AA"}` }) });
+        assert.equal(tampered.statusCode, 400);
+        assert.equal(headingOf(tampered), "This sign-in is not valid here");
         assert.deepEqual(await votesOf(approval), []);
       });
 
@@ -358,6 +399,51 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
       assert.equal(answer.statusCode, 400);
       assert.equal(headingOf(answer), "Sign-in could not be verified");
       assert.ok(harness.logLines.some((line) => line.includes("signature")), "the log says why");
+    });
+  });
+
+  describe("the client secret and the bundle", () => {
+    it("reads the secret from Secrets Manager once per container, not per request", async () => {
+      const handler = createHandler({ ...dependenciesFromEnvironment(harness.env), now: () => harness.clock.now, logger: createLogger({ service: "decision", write: () => undefined }) });
+      const approval = await harness.requestApproval({ title: "Cached secret" });
+      const reads = harness.counter("GetSecretValue");
+      for (let request = 0; request < 4; request++) {
+        const answer = (await handler(EVENT_BUILDERS.httpApi({ method: "GET", path: approval.links[ANN], headers: browser(new CookieJar()) }))) as HttpResponse;
+        assert.equal(answer.statusCode, 302);
+      }
+      assert.equal(reads(), 1);
+    });
+
+    it("the bundled decision function (as Lambda runs it, no node_modules) signs in and votes: oauth4webapi and the Secrets Manager client are inside", async function () {
+      this.timeout(120_000);
+      const directory = mkdtempSync(path.join(tmpdir(), "bundle-sign-in-"));
+      const environment = { ...harness.env, LOG_LEVEL: "ERROR" };
+      const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+      try {
+        Object.assign(process.env, environment);
+        const file = path.join(directory, "decision.js");
+        writeFileSync(file, await bundleHandler("decision"));
+        const bundled = require(file) as { handler: (event: unknown) => Promise<HttpResponse> };
+        const call = (transport: Transport, request: HttpCall) => bundled.handler(EVENT_BUILDERS[transport](request));
+        const approval = await harness.requestApproval({ title: "Bundled sign-in" });
+        const jar = new CookieJar();
+        const opened = await call("restApi", { method: "GET", path: approval.links[ANN], headers: browser(jar) });
+        assert.equal(opened.statusCode, 302);
+        jar.applyDecision(opened);
+        const back = await signInAtProvider(opened.headers.Location, ANN, provider.password);
+        const callback = await call("restApi", { method: "GET", ...callOf(back, "restApi"), headers: browser(jar) });
+        assert.equal(callback.statusCode, 302, callback.body);
+        jar.applyDecision(callback);
+        const voted = await call("restApi", formPost(approval.links[ANN], { decision: "approve" }, { Cookie: jar.header() }));
+        assert.equal(voted.statusCode, 200);
+        assert.equal((await approval.received).verifiedBy, provider.issuer);
+      } finally {
+        for (const [name, value] of Object.entries(previous)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+        rmSync(directory, { recursive: true, force: true });
+      }
     });
   });
 
