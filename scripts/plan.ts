@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { parseStackConfig, type RawStackConfig } from "../stacks/config";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, readStackFile, stackFileProblems, stackNames } from "../stacks/stackFiles";
-import { renderInventory } from "./planInventory";
+import { renderInventory, SECRET_PLACEHOLDER } from "./planInventory";
 
 const PLANS_DIR = path.join(PROJECT_ROOT, "plans");
 export const planFile = (stack: string, directory = PLANS_DIR) => path.join(directory, `${stack}.yaml`);
@@ -50,7 +50,10 @@ async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   // Checked before the program runs, so that every problem is named at once, as one line each.
   const problems = stackFileProblems(`Pulumi.${stack}.yaml`, stackConfig);
   if (problems.length > 0) throw new ConfigProblems(problems);
-  useMocks(stack, stackConfig);
+  // Values set with --secret are ciphertext here (`secure: v1:...`): the plan names them, never shows them.
+  const secretKeys = Object.keys(stackConfig).filter((key) => /^\{"secure":/.test(stackConfig[key]));
+  for (const key of secretKeys) stackConfig[key] = SECRET_PLACEHOLDER;
+  useMocks(stack, stackConfig, secretKeys);
   const program = await import("../index");
   const outputs = {
     transport: program.transport,

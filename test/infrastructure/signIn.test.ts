@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { HumanApprovalWorkflow } from "../../components/humanApprovalWorkflow";
@@ -7,7 +9,7 @@ import { DECISION_ROUTES } from "../../components/transports/decisionEndpoint";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { renderInventory } from "../../scripts/planInventory";
 import { assertLeastPrivilege } from "../support/leastPrivilege";
-import { declared, declaredUnder, settled, useMocks, valueOf, type DeclaredResource } from "../support/pulumiMocks";
+import { declaredUnder, settled, useMocks, valueOf, type DeclaredResource } from "../support/pulumiMocks";
 
 /** Issue 10's infrastructure under Pulumi mocks: the client secret in Secrets Manager, the IAM to read it, the routes per transport. */
 const T = {
@@ -163,27 +165,35 @@ describe("sign-in infrastructure (Pulumi mocks)", function () {
     });
   });
 
-  describe("the program (index.ts) with sign-in configured", () => {
-    it("reads the client secret only as a secret, and its plan shows [secret]", () => {
-      // A child process: the program runs once per process under the mocks.
-      const script = `
-        const { useMocks, settled, valueOf, declared } = require("./test/support/pulumiMocks");
-        const { readStackFile } = require("./stacks/stackFiles");
-        const { renderInventory } = require("./scripts/planInventory");
-        useMocks("prod", { ...readStackFile("prod"), "human-approval:signInIssuer": "${ISSUER}", "human-approval:signInClientId": "approvals", "human-approval:signInClientSecret": "${CLIENT_SECRET}" }, ["human-approval:signInClientSecret"]);
-        const program = require("./index");
-        (async () => {
-          await valueOf(program.stateMachineArn);
-          await settled();
-          process.stdout.write(await renderInventory({ stack: "prod", config: {}, outputs: {}, resources: declared }));
-        })().catch((error) => { console.error(error); process.exit(1); });`;
-      const plan = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }, maxBuffer: 64 * 1024 * 1024 });
-      assert.ok(!plan.includes(CLIENT_SECRET), "the plan holds the secret in clear");
-      assert.match(plan, /type: aws:secretsmanager\/secret:Secret/);
-      assert.match(plan, /secretString: "\[secret\]"/);
-      assert.match(plan, /SIGN_IN_SECRET_ARN: arn:aws:secretsmanager:/);
-      assert.match(plan, /SIGN_IN_ISSUER: https:\/\/login\.example\.com\/realms\/ops/);
-      assert.ok(declared.length > 0);
+  describe("the program (index.ts) with sign-in configured, as npm run plan plans it", () => {
+    it("reads the client secret only as a secret (set with --secret in the stack file), and the plan shows [secret]", () => {
+      const stacks = mkdtempSync(path.join(tmpdir(), "stacks-"));
+      const plans = mkdtempSync(path.join(tmpdir(), "plans-"));
+      try {
+        writeFileSync(path.join(stacks, "Pulumi.signin.yaml"), [
+          "config:",
+          "  aws:region: eu-west-1",
+          "  human-approval:transport: restApi",
+          "  human-approval:approverEmails:",
+          "    - ops@example.com",
+          `  human-approval:signInIssuer: ${ISSUER}`,
+          "  human-approval:signInClientId: approvals",
+          "  human-approval:signInClientSecret:",
+          "    secure: v1:c2FsdHNhbHQ=:Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0",
+          "",
+        ].join("\n"));
+        execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stacks-dir", stacks, "--plans-dir", plans, "signin"], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } });
+        const plan = readFileSync(path.join(plans, "signin.yaml"), "utf8");
+        assert.ok(!plan.includes("Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0"), "not even the ciphertext");
+        assert.match(plan, /type: aws:secretsmanager\/secret:Secret/);
+        assert.match(plan, /secretString: "\[secret\]"/);
+        assert.match(plan, /SIGN_IN_SECRET_ARN: arn:aws:secretsmanager:/);
+        assert.match(plan, /SIGN_IN_ISSUER: https:\/\/login\.example\.com\/realms\/ops/);
+        assert.match(plan, /routeKey: GET \/auth\/callback|pathPart: callback/);
+      } finally {
+        rmSync(stacks, { recursive: true, force: true });
+        rmSync(plans, { recursive: true, force: true });
+      }
     });
   });
 });
