@@ -123,6 +123,21 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
         assert.equal(json.votes[0].verifiedBy, provider.issuer);
       });
 
+      it("keeps a preselected choice through the sign-in: back on the link with ?choice=approve", async () => {
+        const approval = await harness.requestApproval({ title: "Preselected" });
+        const jar = new CookieJar();
+        const opened = await harness.call(transport, { method: "GET", path: approval.links[ANN], query: { choice: "approve" }, headers: browser(jar) });
+        jar.applyDecision(opened);
+        const back = await signInAtProvider(opened.headers.Location, ANN, provider.password);
+        const callback = await harness.call(transport, { method: "GET", ...callOf(back, transport), headers: browser(jar) });
+        assert.equal(callback.statusCode, 302);
+        assert.match(callback.headers.Location, /\/requests\/[A-Za-z0-9_-]{32}\?choice=approve$/);
+        jar.applyDecision(callback);
+        const page = await harness.call(transport, { method: "GET", ...callOf(callback.headers.Location, transport), headers: browser(jar) });
+        assert.equal(page.statusCode, 200);
+        assert.match(page.body, /value="approve" class="approve chosen"/);
+      });
+
       it("matches the signed-in address to the approver without regard to case", async () => {
         const approval = await harness.requestApproval({ title: "Case" });
         const { callback, jar } = await signIn(transport, approval.links[BOB], BOB); // the provider says Bob@Example.COM
@@ -388,6 +403,16 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
       assert.equal(headingOf(answer), "Sign-in could not be verified");
     });
 
+    it("answers 503 with retry advice when the token endpoint does not answer; the login cookie stays for a retry", async () => {
+      const { answer, approval } = await callbackWith(async () => {
+        throw new TypeError("fetch failed");
+      });
+      assert.equal(answer.statusCode, 503);
+      assert.equal(answer.headers["Retry-After"], "30");
+      assert.match(answer.body, /Sign-in is unavailable right now/);
+      assert.deepEqual(await votesOf(approval), []);
+    });
+
     it("refuses a token with the right claims signed by a key that is not the provider's", async () => {
       const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       const { answer } = await callbackWith(async (nonce) => {
@@ -480,13 +505,20 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
       assert.equal((await votesOf(approval))[0].verifiedBy, undefined);
     });
 
-    it("logs no code, state, nonce, cookie, link id or secret", async () => {
+    it("logs no code, state, nonce, cookie, link id or secret, on success or failure", async () => {
       const approval = await harness.requestApproval({ title: "Logs" });
       const start = harness.logLines.length;
-      const { back, jar } = await signIn("restApi", approval.links[ANN], ANN);
+      const { back, jar, loginCookies } = await signIn("restApi", approval.links[ANN], ANN);
       await harness.call("restApi", formPost(approval.links[ANN], { decision: "approve" }, { Cookie: jar.header() }));
+      // Failures too: a replay, and a forged state.
+      const replayJar = new CookieJar();
+      for (const [name, value] of loginCookies) replayJar.cookies.set(name, value);
+      const callback = callOf(back, "restApi");
+      assert.equal((await harness.call("restApi", { method: "GET", ...callback, headers: browser(replayJar) })).statusCode, 400);
+      assert.equal((await harness.call("restApi", { method: "GET", path: callback.path, query: { ...callback.query, state: "forged-state-value-0123456789" }, headers: browser(replayJar) })).statusCode, 400);
       const logs = harness.logLines.slice(start).join("\n");
-      const secrets = [back.searchParams.get("code")!, back.searchParams.get("state")!, approval.links[ANN].split("/").pop()!, CLIENT_SECRET, ...jar.cookies.values()];
+      assert.match(logs, /Sign-in refused/);
+      const secrets = [back.searchParams.get("code")!, back.searchParams.get("state")!, "forged-state-value-0123456789", approval.links[ANN].split("/").pop()!, CLIENT_SECRET, ...jar.cookies.values(), ...loginCookies.values()];
       for (const secret of secrets) assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 12)}…`);
     });
   });

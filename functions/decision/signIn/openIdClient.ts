@@ -51,11 +51,12 @@ const withoutTrailingSlash = (value: string) => value.replace(/\/+$/, "");
 /** Issuer identifiers compared as configured: one trailing slash (some providers add it) makes no difference. */
 export const sameIssuer = (a: string, b: string) => withoutTrailingSlash(a) === withoutTrailingSlash(b);
 
+/** No answer at all: a timeout, a refused or reset connection. */
 function isNetworkFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "TimeoutError" || error.name === "AbortError") return true;
-  // fetch rejects with a TypeError ("fetch failed"); oauth4webapi's own TypeErrors carry a `code`.
-  return error instanceof TypeError && !("code" in error && typeof (error as { code?: unknown }).code === "string" && String((error as { code: string }).code).startsWith("ERR_"));
+  // fetch rejects with a plain TypeError ("fetch failed"); oauth4webapi's own TypeErrors carry a `code` (ERR_…).
+  return error instanceof TypeError && typeof (error as { code?: unknown }).code !== "string";
 }
 
 /** A server error (5xx) of the provider, however the library reports it. */
