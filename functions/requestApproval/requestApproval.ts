@@ -35,12 +35,15 @@ export interface RequestApprovalResult {
   emailsSent: number;
 }
 
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
+// Printable ASCII only: an invisible or look-alike character could make the requester pass for someone
+// else and slip past separation of duties.
+const PRINTABLE_ASCII = /^[\x21-\x7E]+$/;
+const EMAIL_SHAPE = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
 
 /** Who is asked to vote on this request, or the reason it can never settle. */
 export function askedApprovers(input: unknown, requestedBy: string | undefined, deps: Pick<RequestApprovalDependencies, "approverEmails" | "requiredApprovals" | "allowSelfApproval">): string[] {
   const fields = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
-  if (fields.requestedBy !== undefined && !(typeof fields.requestedBy === "string" && EMAIL.test(fields.requestedBy.trim()))) {
+  if (fields.requestedBy !== undefined && !(typeof fields.requestedBy === "string" && PRINTABLE_ASCII.test(fields.requestedBy.trim()) && EMAIL_SHAPE.test(fields.requestedBy.trim()))) {
     throw new InvalidApprovalRequest(`Input requestedBy is ${JSON.stringify(fields.requestedBy)}: it must be an email address.`);
   }
   let asked = deps.approverEmails;

@@ -21,6 +21,8 @@ export interface Vote {
   decision: Decision;
   decidedAt: string;
   comment: string;
+  /** `sha256:<hex>` of the input this approver was shown. */
+  inputDigest?: string;
   sourceIp?: string;
   userAgent?: string;
   /** With sign-in: the issuer that verified `approver`. */

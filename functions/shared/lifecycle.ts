@@ -129,6 +129,8 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
     decision: event.decision,
     decidedAt: now.toISOString(),
     comment: event.comment,
+    // What this approver was shown, so each vote can be checked against what runs.
+    inputDigest: request.inputDigest,
     ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),
     ...(event.userAgent ? { userAgent: event.userAgent } : {}),
     ...(event.verifiedBy ? { verifiedBy: event.verifiedBy } : {}),

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { askedApprovers } from "../../functions/requestApproval/requestApproval";
 import { PutCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { InvalidApprovalRequest } from "../../functions/requestApproval/payload";
 import { linkKey, requestRefFor, type ApprovalRequest } from "../../functions/shared/approvalRequest";
@@ -263,4 +264,14 @@ describe("approvers, votes and quorum (dynalite + AWS stand-in)", function () {
       });
     });
   }
+});
+
+describe("askedApprovers: who may vote", () => {
+  const stack = { approverEmails: ["ann@example.com", "bob@example.com"], requiredApprovals: 1, allowSelfApproval: false };
+  it("refuses a requestedBy with an invisible or non-ASCII character, which could pass for another address", () => {
+    for (const disguised of ["ann\u200b@example.com", "ann@examp\u202ele.com", "аnn@example.com"]) {
+      assert.throws(() => askedApprovers({ requestedBy: disguised }, undefined, stack), /Input requestedBy is .*: it must be an email address/);
+    }
+    assert.deepEqual(askedApprovers({ requestedBy: "ann@example.com" }, "ann@example.com", stack), ["bob@example.com"]);
+  });
 });

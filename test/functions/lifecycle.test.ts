@@ -77,7 +77,7 @@ describe("lifecycle: votes", () => {
     assert.deepEqual(step.effects, []);
     assert.equal(step.next?.status, "PENDING");
     assert.equal(step.next?.version, 2);
-    assert.deepEqual(step.next?.votes, [{ approver: ANN, decision: "approved", decidedAt: NOW.toISOString(), comment: "ok", sourceIp: "192.0.2.1", userAgent: "ua" }]);
+    assert.deepEqual(step.next?.votes, [{ approver: ANN, decision: "approved", decidedAt: NOW.toISOString(), comment: "ok", inputDigest: pendingRequest().inputDigest, sourceIp: "192.0.2.1", userAgent: "ua" }]);
     assert.equal(step.next?.settlement, undefined);
   });
 
