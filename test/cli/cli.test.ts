@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { requestRefFor } from "../../functions/shared/approvalRequest";
 import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
+import { stackClient } from "../../cli/stack";
 import { assertNothingSecret, assertOneLineError, cleanEnvironment, linksOf, localCli, nextExecution, runCli, vote } from "./support";
 
 const [ANN, BOB, CY, DEE] = ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com"];
@@ -26,9 +27,12 @@ describe("the human-approval CLI against the local mode", function () {
       cli = localCli(local);
     });
     after(async () => {
-      // Nothing the CLI printed, in any test, held a link id or a task token.
-      assertNothingSecret(printed.join("\n"), allLinks);
-      await local.close();
+      try {
+        // Nothing the CLI printed, in any test, held a link id or a task token.
+        assertNothingSecret(printed.join("\n"), allLinks);
+      } finally {
+        await local.close();
+      }
     });
     const run = async (...args: string[]) => {
       const result = await cli.run(...args);
@@ -149,6 +153,18 @@ describe("the human-approval CLI against the local mode", function () {
       const json = JSON.parse((await run("show", executionArn, "--json")).stdout);
       assert.deepEqual([json.requestRef, json.state, json.decision, json.decidedBy, json.executionStatus], [requestRef, "rejected", "rejected", BOB, "SUCCEEDED"]);
       assert.equal(json.taskToken, undefined);
+
+      // The CLI names the attributes it reads: the task token is never even fetched.
+      const client = stackClient({ local: local.stackOutputs.endpoints, sources: [] });
+      try {
+        const record = (await client.getRequest(local.tableName, requestRef)) as Record<string, unknown>;
+        assert.equal(record.title, "Show me");
+        assert.ok(!("taskToken" in record) && !("ttl" in record), Object.keys(record).join(", "));
+        const listed = (await client.listRequests(local.tableName, "REJECTED")) as Array<Record<string, unknown>>;
+        assert.ok(listed.length > 0 && listed.every((item) => !("taskToken" in item)));
+      } finally {
+        client.close();
+      }
 
       assertOneLineError(await run("show", "req-AAAAAAAAAAAAAAAAAAAA"), /No request req-AAAAAAAAAAAAAAAAAAAA in the table/);
       assertOneLineError(await run("show", "not-a-reference"), /neither a requestRef .* nor an execution ARN/);

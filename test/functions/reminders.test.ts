@@ -121,6 +121,23 @@ describe("reminders (request-approval function, dynalite + AWS stand-in)", () =>
       assert.equal(remindersOf(settled).length, 0);
     });
 
+    it("reads each request again before reminding: one settled since the index listed it is not reminded", async () => {
+      harness.clock.now = new Date();
+      const settled = await harness.requestApproval({ title: "Settled since listed" });
+      assert.equal((await vote(settled, ANN, "reject")).statusCode, 200);
+      await minutesBeforeExpiry(settled, 10)();
+      const item = await harness.stored(settled.requestRef);
+      // The status index is eventually consistent: it may still list the request as pending.
+      const stale = createHandler({
+        ...dependenciesFromEnvironment({ ...harness.env, REMINDER_MINUTES_BEFORE_EXPIRY: "30,10" }),
+        pendingRequests: async () => [{ id: item.id, createdAt: item.createdAt, expiresAt: item.expiresAt }],
+        now: () => harness.clock.now,
+        logger: createLogger({ service: "request-approval", write: () => undefined }),
+      });
+      await stale(REMIND, { awsRequestId: "stale-index" });
+      assert.equal(remindersOf(settled).length, 0);
+    });
+
     it("never reminds a request past its expiry", async () => {
       harness.clock.now = new Date();
       const expired = await harness.requestApproval({ title: "Expired" });

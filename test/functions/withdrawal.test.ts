@@ -43,8 +43,10 @@ describe("withdrawal: an execution that ended closes its request (request-approv
       assert.equal(failed.next?.status, "CLOSED");
       assert.equal(failed.next?.closedReason, "The execution failed before a decision reached it: boom");
       assert.equal(executionEndedTransition(request, { status: "TIMED_OUT" }, context).next?.closedReason, "The execution timed out before a decision reached it.");
-      for (const status of ["APPROVED", "REJECTED", "EXPIRED", "WITHDRAWN"]) {
-        assert.equal(executionEndedTransition({ ...request, status } as ApprovalRequest, { status: "ABORTED" }, context).next, undefined, status);
+      for (const status of ["APPROVED", "REJECTED", "EXPIRED", "WITHDRAWN", "CLOSED"]) {
+        for (const ended of ["ABORTED", "FAILED", "TIMED_OUT"]) {
+          assert.equal(executionEndedTransition({ ...request, status } as ApprovalRequest, { status: ended }, context).next, undefined, `${status} after ${ended}`);
+        }
       }
     });
   });
@@ -106,6 +108,35 @@ describe("withdrawal: an execution that ended closes its request (request-approv
       await stop(approval, "The real reason");
       await handle(eventFor(approval, "ABORTED"));
       assert.equal((await harness.stored(approval.requestRef)).closedReason, "The real reason");
+    });
+
+    it("keeps a vote that lands while it closes the request (version-conditioned write, read again)", async () => {
+      const approval = await harness.requestApproval({ title: "Race" });
+      await stop(approval, "Called off");
+      const real = dependenciesFromEnvironment(harness.env);
+      let raced = false;
+      // The store as the function sees it, with a vote landing right after the function read the request.
+      const store = new Proxy(real.store, {
+        get(target, property) {
+          if (property === "get") {
+            return async (requestRef: string) => {
+              const read = await target.get(requestRef);
+              if (!raced) {
+                raced = true;
+                assert.equal((await harness.call("functionUrl", jsonPost(approval.links[BOB], { decision: "approve" }))).statusCode, 200);
+              }
+              return read;
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const handler = createHandler({ ...real, store, now: () => harness.clock.now, logger: createLogger({ service: "request-approval", write: () => undefined }) });
+      await handler(eventFor(approval, "ABORTED"), { awsRequestId: "race" });
+      const stored = await harness.stored(approval.requestRef);
+      assert.equal(stored.status, "WITHDRAWN");
+      assert.deepEqual(stored.votes.map((vote) => vote.approver), [BOB], "the vote that landed meanwhile is kept");
     });
 
     it("closes the request of a failed execution", async () => {
