@@ -200,7 +200,7 @@ async function request(command: Extract<Command, { name: "request" }>, context: 
   for (;;) {
     if (view) reportVotes(view);
     const elapsed = Math.round((io.now().getTime() - started) / 1000);
-    io.progress?.update(`Waiting ${Math.floor(elapsed / 60)}m${String(elapsed % 60).padStart(2, "0")}s: ${view ? `${votesLine(view).replace(/ \(.*\)$/, "")}, expires in ${formatRemaining(view.expiresAt, io.now())}` : "no votes yet"} (Ctrl-C stops waiting; the request stays open)`);
+    if (!command.json) io.progress?.update(`Waiting ${Math.floor(elapsed / 60)}m${String(elapsed % 60).padStart(2, "0")}s: ${view ? `${votesLine(view).replace(/ \(.*\)$/, "")}, expires in ${formatRemaining(view.expiresAt, io.now())}` : "no votes yet"} (Ctrl-C leaves the request open)`);
     await io.sleep(command.pollSeconds * 1_000);
     const outcome = outcomeOf(await client.describeExecution(executionArn));
     if (outcome) {
