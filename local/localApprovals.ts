@@ -102,7 +102,7 @@ export const DEFAULT_LOCAL_APPROVER = "approver@example.com";
 /** With sign-in, an account that is no approver: signing in with it on a link shows the 403 page. */
 export const LOCAL_OUTSIDER = "someone@example.com";
 const LOCAL_CLIENT_ID = "human-approval-local";
-const LOCAL_SIGN_IN_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:human-approval-local-sign-in-AbCdEf";
+const LOCAL_SIGN_IN_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-sign-in-AbCdEf";
 
 let running = false;
 
