@@ -127,7 +127,9 @@ export async function startGateway(options: {
       sourceIp: request.socket.remoteAddress,
     });
     const answer = await options.decide(event);
-    response.writeHead(answer.statusCode, answer.headers).end(request.method === "HEAD" ? undefined : answer.body);
+    // Cookies come back in the payload format's own field: `cookies` (2.0) or `multiValueHeaders` (1.0).
+    const setCookies = [...(answer.cookies ?? []), ...(answer.multiValueHeaders?.["Set-Cookie"] ?? [])];
+    response.writeHead(answer.statusCode, { ...answer.headers, ...(setCookies.length ? { "Set-Cookie": setCookies } : {}) }).end(request.method === "HEAD" ? undefined : answer.body);
   }
 
   const host = options.host ?? process.env.LOCAL_GATEWAY_HOST ?? DEFAULT_HOST;
