@@ -257,7 +257,9 @@ async function withdraw(command: Extract<Command, { name: "withdraw" }>, context
   }
   if (stored) {
     const state = stateOf(stored, io.now());
-    if (state !== "pending" && state !== "settling") throw new CliError(`Nothing to withdraw: the request ${reference.requestRef} is ${state}.`);
+    // A settling request was decided by its votes and may already have reached the workflow: not withdrawable.
+    if (state === "settling") throw new CliError(`Nothing to withdraw: the votes already settled ${reference.requestRef}; its decision is being delivered.`);
+    if (state !== "pending") throw new CliError(`Nothing to withdraw: the request ${reference.requestRef} is ${state}.`);
   }
   const execution = await client.describeExecution(executionArn);
   if (execution.status !== "RUNNING") throw new CliError(`Nothing to withdraw: the execution has already ended (${execution.status}).`);

@@ -221,8 +221,9 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
       };
     }
     case "withdrawn": {
-      const state = effectiveState(request, now);
-      if (state !== "pending" && state !== "settling") return { effects: [], answer: { type: "notOpen" } };
+      // Only a pending request is withdrawn here. A settling one may already have reached the workflow
+      // (a reply lost, not yet confirmed): the next visit reads the execution's history and records the truth.
+      if (effectiveState(request, now) !== "pending") return { effects: [], answer: { type: "notOpen" } };
       return {
         next: bump(request, { status: "WITHDRAWN", closedReason: event.reason }),
         effects: [{ type: "notifyOutcome", recipients: outcomeRecipients(request, context.stackApprovers) }],

@@ -267,6 +267,9 @@ describe("lifecycle: the workflow's timeout and withdrawal", () => {
     assert.equal(step.next?.closedReason, "stopped by ops");
     assert.deepEqual(transition(pendingRequest({ status: "APPROVED" }), { type: "withdrawn", reason: "x" }, context()), { effects: [], answer: { type: "notOpen" } });
   });
+  it("withdrawn: leaves a settling request to the history check, since its decision may already have reached the workflow", () => {
+    assert.deepEqual(transition(settlingRequest(), { type: "withdrawn", reason: "stopped by ops" }, context()), { effects: [], answer: { type: "notOpen" } });
+  });
   it("tells the asked approvers, and the requester only when they are a stack approver", () => {
     assert.deepEqual(outcomeRecipients(pendingRequest({ approvers: [BOB, CAT], requestedBy: "Ann@Example.com" }), [ANN, BOB, CAT]), [BOB, CAT, ANN]);
     assert.deepEqual(outcomeRecipients(pendingRequest({ approvers: [BOB], requestedBy: "eve@example.com" }), [ANN, BOB]), [BOB]);

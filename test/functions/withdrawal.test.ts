@@ -43,7 +43,8 @@ describe("withdrawal: an execution that ended closes its request (request-approv
       assert.equal(failed.next?.status, "CLOSED");
       assert.equal(failed.next?.closedReason, "The execution failed before a decision reached it: boom");
       assert.equal(executionEndedTransition(request, { status: "TIMED_OUT" }, context).next?.closedReason, "The execution timed out before a decision reached it.");
-      for (const status of ["APPROVED", "REJECTED", "EXPIRED", "WITHDRAWN", "CLOSED"]) {
+      // SETTLING too: its decision may already have reached the workflow; the decision function settles it from the history.
+      for (const status of ["SETTLING", "APPROVED", "REJECTED", "EXPIRED", "WITHDRAWN", "CLOSED"]) {
         for (const ended of ["ABORTED", "FAILED", "TIMED_OUT"]) {
           assert.equal(executionEndedTransition({ ...request, status } as ApprovalRequest, { status: ended }, context).next, undefined, `${status} after ${ended}`);
         }
