@@ -4,8 +4,9 @@
  *
  *   Inspect input --> Input is an object? --yes--> Unwrap input --.
  *                                         `--no---> Wrap input ---+--> Request approval (waitForTaskToken)
- *   Request approval --> Approved? --approved--> Approved [--> Run approved function]
- *        |                         `--Default--> Rejected
+ *   Request approval --> Verify decision --> Approved? --approved--> Approved [--> Run approved function]
+ *        |                   `-- not the settled one --> Decision not verified (Fail)
+ *        |                                              `--Default--> Rejected
  *        |  InvalidApprovalRequest --> Approval request refused (Fail, with the reason as cause)
  *        |  States.Timeout --> Notify expiry --> Expired
  *        `  anything else, after retries --> Approval request failed (Fail)
@@ -36,6 +37,8 @@ export const STATE_NAMES = {
   unwrapInput: "Unwrap input",
   wrapInput: "Wrap input",
   requestApproval: "Request approval",
+  verifyDecision: "Verify decision",
+  notVerified: "Decision not verified",
   refused: "Approval request refused",
   notifyExpiry: "Notify expiry",
   choice: "Approved?",
@@ -102,7 +105,33 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
         { ErrorEquals: ["States.Timeout"], ResultPath: "$.approvalError", Next: STATE_NAMES.notifyExpiry },
         { ErrorEquals: ["States.ALL"], ResultPath: "$.approvalError", Next: STATE_NAMES.failed },
       ],
+      Next: STATE_NAMES.verifyDecision,
+    },
+    [STATE_NAMES.verifyDecision]: {
+      Type: "Task",
+      Comment: "Goes on only if the decision received is the one the approvers' votes settled (SendTaskSuccess cannot be scoped, and the token is readable).",
+      Resource: integration("invoke"),
+      Parameters: {
+        FunctionName: args.requestFunctionArn,
+        Payload: { kind: "verify", execution: { "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name" }, "approval.$": "$.approval" },
+      },
+      ResultPath: null,
+      Retry: [
+        { ErrorEquals: ["DecisionNotVerified", "InvalidApprovalPayload"], MaxAttempts: 0 },
+        lambdaRetry,
+        { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL" },
+      ],
+      Catch: [
+        { ErrorEquals: ["DecisionNotVerified"], ResultPath: "$.verificationError", Next: STATE_NAMES.notVerified },
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.verificationError", Next: STATE_NAMES.failed },
+      ],
       Next: STATE_NAMES.choice,
+    },
+    [STATE_NAMES.notVerified]: {
+      Type: "Fail",
+      Comment: "Someone answered the waiting task with a decision this stack did not send; nothing runs.",
+      ErrorPath: "$.verificationError.Error",
+      CausePath: "$.verificationError.Cause",
     },
     [STATE_NAMES.choice]: {
       Type: "Choice",

@@ -280,6 +280,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
           emailsSent(approvalEmails());
           return JSON.parse(await callback);
         },
+        verifyDecision: async ({ Payload }) => requestApproval(Payload, { awsRequestId: randomUUID() }),
         notifyExpiry: async ({ Payload }) => {
           standIn.finishTask(taskToken, "timedOut");
           return requestApproval(Payload, { awsRequestId: randomUUID() });

@@ -42,6 +42,7 @@ export type LocalTask = (parameters: { FunctionName: string; Payload: unknown })
 export interface LocalTasks {
   requestApproval: LocalTask;
   notifyExpiry: LocalTask;
+  verifyDecision: LocalTask;
 }
 
 export interface RunningExecution {
@@ -54,9 +55,9 @@ export function runExecution(definition: StateMachineDefinition, input: unknown,
   const machine = new StateMachine(definition as never);
   const execution = machine.run(input as never, {
     overrides: {
-      taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: tasks.requestApproval as never, [STATE_NAMES.notifyExpiry]: tasks.notifyExpiry as never },
+      taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: tasks.requestApproval as never, [STATE_NAMES.notifyExpiry]: tasks.notifyExpiry as never, [STATE_NAMES.verifyDecision]: tasks.verifyDecision as never },
       // Keep the definition's retry counts, but not its multi-second pauses.
-      retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20, [STATE_NAMES.notifyExpiry]: 20 },
+      retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20, [STATE_NAMES.notifyExpiry]: 20, [STATE_NAMES.verifyDecision]: 20 },
     },
     context: {
       Execution: { Id: context.executionArn, Name: context.executionName },

@@ -15,6 +15,7 @@ import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveInt
 import { createLogger, describeError } from "../shared/logger";
 import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
+import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
 import { pendingRequestsFromIndex, reminderMinutesFromEnvironment, sendReminders, type ReminderDependencies } from "./reminders";
 import { recordExpiry, requestApproval, type RequestApprovalDependencies } from "./requestApproval";
@@ -69,6 +70,8 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
           return await recordExpiry({ ...dependencies, logger }, payload);
         case "executionEnded":
           return await recordExecutionEnd({ ...dependencies, logger }, payload);
+        case "verify":
+          return await verifyDecision({ ...dependencies, logger }, payload);
         case "remind":
           return await sendReminders({
             ...dependencies,

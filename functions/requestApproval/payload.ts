@@ -1,3 +1,5 @@
+import type { VerifyPayload } from "./verification";
+
 /**
  * What the state machine sends to the request-approval function. The component's state machine
  * definition builds exactly these shapes from the context object:
@@ -36,7 +38,7 @@ export interface ExecutionEndedPayload {
   cause?: string;
 }
 
-export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload | RemindPayload | ExecutionEndedPayload;
+export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload | RemindPayload | ExecutionEndedPayload | VerifyPayload;
 
 export const EXECUTION_STATUS_CHANGE = { source: "aws.states", detailType: "Step Functions Execution Status Change" } as const;
 
@@ -79,6 +81,10 @@ export function parseRequestApprovalPayload(event: unknown): RequestFunctionPayl
   if (payload.kind === "expired") {
     if (problems.length > 0) throw new InvalidApprovalPayload(`The expiry payload lacks ${problems.join(", ")}.`);
     return { kind: "expired", execution: payload.execution! };
+  }
+  if (payload.kind === "verify") {
+    if (problems.length > 0) throw new InvalidApprovalPayload(`The verification payload lacks ${problems.join(", ")}.`);
+    return { kind: "verify", execution: payload.execution!, approval: (payload as { approval?: unknown }).approval };
   }
   if (!nonEmptyString(payload.taskToken)) problems.push("taskToken");
   if (!nonEmptyString(payload.stateMachine?.name)) problems.push("stateMachine.name");

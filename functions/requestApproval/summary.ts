@@ -1,3 +1,4 @@
+import { canonicalJson } from "../shared/canonicalJson";
 import { createHash } from "node:crypto";
 import { buildInputView, type InputView } from "../shared/inputView";
 import { oneLine, visible } from "../shared/text";
@@ -21,13 +22,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** JSON with object keys sorted at every depth: the same input always has the same digest. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (isRecord(value)) {
-    return `{${Object.keys(value).sort().filter((key) => value[key] !== undefined).map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
 
 /** `sha256:<hex>` of exactly what the approvers were asked, for the calling workflow to compare. */
 export function inputDigest(input: unknown): string {

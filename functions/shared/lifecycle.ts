@@ -6,6 +6,7 @@
  */
 import type { ApprovalOutput, ApprovalRequest, Decision, Vote } from "./approvalRequest";
 import { DECISION_TIMEOUT_SECONDS } from "./awsClients";
+import { canonicalJson } from "./canonicalJson";
 
 /** What a request is at a given moment, whatever the item's status says. */
 export type EffectiveState = "pending" | "settling" | "approved" | "rejected" | "expired" | "withdrawn" | "closed";
@@ -166,7 +167,12 @@ function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, s
   if (request.status !== "SETTLING" || !settlement) return { effects: [], answer: { type: "show" } };
   switch (report.type) {
     case "delivered": {
-      // Record what the workflow received: the truth, even if it somehow differs from our claim.
+      if (canonicalJson(report.output) !== canonicalJson(settlement.output)) {
+        // Someone else answered the task with its token. The workflow's "Verify decision" refuses it, so
+        // nothing was decided by the approvers, and nothing here claims otherwise.
+        return { next: bump(request, { status: "CLOSED", closedReason: "The workflow received a decision this stack did not send (someone answered its task with the task token); the workflow refused it." }), effects: [{ type: "notifyOutcome", recipients: outcomeRecipients(request, stackApprovers) }], answer: { type: "show" } };
+      }
+      // Record what the workflow received (the same output, whatever the key order).
       const next = bump(request, {
         status: report.output.decision === "approved" ? "APPROVED" : "REJECTED",
         settlement: { ...settlement, output: report.output, lastFailure: undefined },

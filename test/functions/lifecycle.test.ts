@@ -174,12 +174,20 @@ describe("lifecycle: delivery reports", () => {
     assert.deepEqual(stackWithDan.effects, [{ type: "notifyOutcome", recipients: [ANN, BOB, CAT, "dan@example.com"] }]);
   });
 
-  it("delivered: the workflow's truth wins over the claim", () => {
+  it("delivered: a foreign output (someone else answered with the token) is never recorded as the approvers' decision", () => {
     const settling = settlingRequest();
-    const theirs: ApprovalOutput = { ...settling.settlement!.output, decision: "rejected", decidedBy: CAT };
+    const theirs: ApprovalOutput = { ...settling.settlement!.output, decision: "approved", decidedBy: "ceo@example.com" };
     const step = delivered(settling, { type: "delivered", output: theirs });
-    assert.equal(step.next?.status, "REJECTED");
-    assert.deepEqual(step.next?.settlement?.output, theirs);
+    assert.equal(step.next?.status, "CLOSED");
+    assert.match(step.next?.closedReason ?? "", /did not send/);
+    assert.deepEqual(step.next?.settlement?.output, settling.settlement!.output, "the record keeps what the votes settled");
+    assert.equal(effectiveState(step.next!, NOW), "closed");
+  });
+
+  it("delivered: our own output, whatever its key order, is recorded as delivered", () => {
+    const settling = settlingRequest();
+    const reordered = Object.fromEntries(Object.entries(settling.settlement!.output).reverse()) as ApprovalOutput;
+    assert.equal(delivered(settling, { type: "delivered", output: reordered }).next?.status, settling.settlement!.output.decision === "approved" ? "APPROVED" : "REJECTED");
   });
 
   it("taskTimedOut: expired, with the reason, and no decision", () => {

@@ -85,4 +85,16 @@ describe("state machine definition", () => {
       { numRuns: 50 },
     );
   });
+
+  it("verifies the decision before acting on it: only the settled output goes on, anything else fails", () => {
+    assert.equal(task.Next, STATE_NAMES.verifyDecision);
+    const verify = definition.States[STATE_NAMES.verifyDecision] as any;
+    assert.equal(verify.Parameters.Payload.kind, "verify");
+    assert.equal(verify.Parameters.Payload["approval.$"], "$.approval");
+    assert.equal(verify.ResultPath, null, "the state keeps $.approval as received");
+    assert.equal(verify.Next, STATE_NAMES.choice);
+    assert.deepEqual(verify.Catch[0].ErrorEquals, ["DecisionNotVerified"]);
+    assert.equal((definition.States[verify.Catch[0].Next] as any).Type, "Fail");
+    assert.equal(verify.Retry[0].MaxAttempts, 0, "a refused decision is not retried");
+  });
 });

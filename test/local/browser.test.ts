@@ -93,7 +93,7 @@ describe("the approval in a real browser (headless Chromium)", function () {
 
     const outcome = await execution.outcome;
     assert.equal(outcome.path.at(-1), STATE_NAMES.approved);
-    assert.deepEqual(outcome.path.slice(-3), [STATE_NAMES.requestApproval, STATE_NAMES.choice, STATE_NAMES.approved]);
+    assert.deepEqual(outcome.path.slice(-4), [STATE_NAMES.requestApproval, STATE_NAMES.verifyDecision, STATE_NAMES.choice, STATE_NAMES.approved]);
     const approval = (outcome.output as { approval: { decidedBy: string; approvals: Array<{ approver: string; comment: string }> } }).approval;
     assert.equal(approval.decidedBy, BOB);
     assert.deepEqual(approval.approvals.map(({ approver, comment }) => ({ approver, comment })), [

@@ -203,7 +203,7 @@ describe("npm start (child process)", function () {
       for (const other of [ANN, BOB, CY].filter((address) => address !== approver)) assert.ok(!saved.includes(links.get(other)!), `${approver}'s email holds no other link`);
     }
 
-    assert.match(stdout, /SUCCEEDED\n\s+path:\s+Inspect input -> Input is an object\? -> Unwrap input -> Request approval -> Approved\? -> Approved\n/);
+    assert.match(stdout, /SUCCEEDED\n\s+path:\s+Inspect input -> Input is an object\? -> Unwrap input -> Request approval -> Verify decision -> Approved\? -> Approved\n/);
     assert.match(stdout, /"decidedBy": "bob@example\.com"/);
     assert.match(stdout, /"requestedBy": "dee@example\.com"/);
     assert.match(stdout, new RegExp(`\\nEmail to ${ANN}, ${BOB}, ${CY}, ${DEE}:\\n-+\\nSubject: Approved: `), "the outcome notice to everyone");

@@ -77,7 +77,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
 
         const outcome = await execution.outcome;
         assert.equal(outcome.status, "SUCCEEDED");
-        assert.deepEqual(outcome.path, [...INPUT_STATES, STATE_NAMES.requestApproval, STATE_NAMES.choice, STATE_NAMES.approved]);
+        assert.deepEqual(outcome.path, [...INPUT_STATES, STATE_NAMES.requestApproval, STATE_NAMES.verifyDecision, STATE_NAMES.choice, STATE_NAMES.approved]);
         const approval = approvalOf(outcome.output);
         assert.equal(approval.decision, "approved");
         assert.equal(approval.decidedBy, DEFAULT_LOCAL_APPROVER);
@@ -237,7 +237,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
         assert.match(await second.text(), /<h1>Approved<\/h1>/);
 
         const outcome = await execution.outcome;
-        assert.deepEqual(outcome.path, [...INPUT_STATES, STATE_NAMES.requestApproval, STATE_NAMES.choice, STATE_NAMES.approved]);
+        assert.deepEqual(outcome.path, [...INPUT_STATES, STATE_NAMES.requestApproval, STATE_NAMES.verifyDecision, STATE_NAMES.choice, STATE_NAMES.approved]);
         const approval = approvalOf(outcome.output);
         assert.equal(approval.decision, "approved");
         assert.equal(approval.decidedBy, BOB);
