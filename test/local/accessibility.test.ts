@@ -4,17 +4,17 @@
  * and on a phone the request's title, who asks, the expiry and the buttons fit the first screen.
  */
 import { strict as assert } from "node:assert";
+import { launchChromiumOrSkip } from "../support/chromium";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
-import { chromium, type Browser, type BrowserContextOptions } from "playwright-core";
+import { type Browser, type BrowserContextOptions } from "playwright-core";
 import { requestRefFor } from "../../functions/shared/approvalRequest";
 import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.resolve(__dirname, "../../.local/screenshots/pages");
 const DOCS = path.resolve(__dirname, "../../docs");
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -64,13 +64,8 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
   const pages = new Map<string, Snapshot>();
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Headless Chromium not found at ${CHROMIUM}.`);
-      console.log(`      (skipped) Headless Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
-      this.skip();
-    }
+    browser = await launchChromiumOrSkip(this);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2 });
 
     const started = async (input: unknown = INPUT) => {

@@ -1,15 +1,14 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync } from "node:fs";
+import { launchChromiumOrSkip } from "../support/chromium";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { STATE_NAMES } from "../../components/stateMachineDefinition";
 import { startLocalApprovals, type ApprovalEmail, type LocalApprovals } from "../../local/localApprovals";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.resolve(__dirname, "../../.local/screenshots");
 /** The README's picture of a review page with votes. */
 const README_SCREENSHOT = path.resolve(__dirname, "../../docs/review-page.png");
-const INSTALL_HINT = `Headless Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (Debian), or set CHROMIUM_PATH.`;
 const [ANN, BOB, CY] = ["ann@example.com", "bob@example.com", "cy@example.com"];
 
 /** Presses a button of the page's form and waits for the answer page to load. */
@@ -25,18 +24,8 @@ describe("the approval in a real browser (headless Chromium)", function () {
   let local: LocalApprovals;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      // CI installs Chromium (.ci/run), so there a missing browser is a failure; on a laptop it is a hint.
-      if (process.env.CI) throw new Error(INSTALL_HINT);
-      console.log(`      (skipped) ${INSTALL_HINT}`);
-      this.skip();
-    }
+    browser = await launchChromiumOrSkip(this);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
     local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 86_400, approverEmails: [ANN, BOB, CY], requiredApprovals: 2 });
   });
   after(async () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync } from "node:fs";
+import { launchChromiumOrSkip } from "../support/chromium";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { LOCAL_OUTSIDER, startLocalApprovals, type LocalApprovals } from "../../local/localApprovals";
 
 /**
@@ -9,9 +10,7 @@ import { LOCAL_OUTSIDER, startLocalApprovals, type LocalApprovals } from "../../
  * provider (oidc-provider on 127.0.0.1), fills in its login form, comes back with a session cookie
  * (`__Host-`, Secure, on http://127.0.0.1: Chromium treats loopback as a secure context) and votes.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.resolve(__dirname, "../../.local/screenshots");
-const INSTALL_HINT = `Headless Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (Debian), or set CHROMIUM_PATH.`;
 const [ANN, BOB] = ["ann@example.com", "bob@example.com"];
 
 async function signIn(page: Page, login: string, password: string): Promise<void> {
@@ -27,17 +26,8 @@ describe("sign-in in a real browser (headless Chromium + oidc-provider)", functi
   let local: LocalApprovals;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(INSTALL_HINT);
-      console.log(`      (skipped) ${INSTALL_HINT}`);
-      this.skip();
-    }
+    browser = await launchChromiumOrSkip(this);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
     local = await startLocalApprovals({ transport: "restApi", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB], signIn: true });
   });
   after(async () => {
