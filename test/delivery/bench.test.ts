@@ -39,10 +39,13 @@ describe("benchmarks (they measure; these tests only check that they run)", func
       for (const fn of Object.values(figures.packages[side]) as Array<{ bytes: number; gzipBytes: number }>) assert.ok(fn.bytes > 0 && fn.gzipBytes > 0);
       for (const fn of Object.values(figures.coldStartMs[side]) as Array<{ median: number; runs: number }>) assert.ok(fn.median > 0 && fn.runs === 2);
     }
+    assert.deepEqual(Object.keys(figures.coldStartMs.ours).sort(), ["decisionGet", "decisionPost", "requestApproval"]);
+    assert.ok(figures.coldStartMs.floor.emptyHandler.median > 0 && figures.coldStartMs.floor.emptyHandler.runs === 2);
     assert.deepEqual(Object.keys(figures.warmLatencyMs.ours).sort(), ["decision", "reviewPage"]);
     assert.deepEqual(figures.roundTripMs.map((row: { pending: number }) => row.pending), [1, 3]);
     assert.ok(figures.roundTripMs.every((row: { approvalsPerSecond: number }) => row.approvalsPerSecond > 0));
-    if (referenceTemplate) assert.deepEqual(Object.keys(figures.oursOverReference).sort(), ["coldStartMedian", "packageBytes", "packageGzipBytes", "warmDecision"]);
+    if (referenceTemplate) assert.deepEqual(Object.keys(figures.oursOverReference).sort(), ["coldStartAboveFloor", "coldStartMedian", "packageBytes", "packageGzipBytes", "warmDecision"]);
+    if (referenceTemplate) assert.deepEqual(Object.keys(figures.oursOverReference.coldStartAboveFloor).sort(), ["decisionGet", "decisionPost", "requestApproval"]);
     else assert.match(result.stderr, /The reference template is not at .*: measuring this project only/);
   });
 });
