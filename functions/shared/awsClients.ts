@@ -25,9 +25,25 @@ export const DECISION_TIMEOUT_SECONDS = 20;
 /** The request-approval function's timeout, in seconds: one KMS and one SNS call per approver. */
 export const REQUEST_APPROVAL_TIMEOUT_SECONDS = 60;
 
+/**
+ * Credentials and region straight from the environment when it holds them, as Lambda's does (the
+ * execution role's keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, for the
+ * container's life, and AWS_REGION), and as the local mode's and the tests' do. The client then never
+ * runs the default credential provider chain or reads ~/.aws files for them on its first call, which
+ * costs a cold start time for nothing. Without them (a developer's profile, SSO), the SDK's defaults apply.
+ */
+export function environmentCredentials(env: NodeJS.ProcessEnv = process.env) {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken, AWS_REGION: region } = env;
+  return {
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
+    ...(region ? { region } : {}),
+  };
+}
+
 /** Client settings for a budget: explicit timeouts that throw, and a bounded number of attempts. */
 export function clientSettings(budget: CallBudget) {
   return {
+    ...environmentCredentials(),
     maxAttempts: budget.maxAttempts,
     requestHandler: { connectionTimeout: budget.connectionTimeout, requestTimeout: budget.requestTimeout, throwOnRequestTimeout: true },
   };
