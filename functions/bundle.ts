@@ -1,4 +1,4 @@
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import * as path from "node:path";
 
 /** The Lambda handlers this project ships, by name. */
@@ -23,6 +23,25 @@ export interface BundleOptions {
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /**
+ * In the bundles, the SDK's default credential provider chain is the environment alone. In Lambda the
+ * execution role's credentials are always in the environment, and awsClients.ts hands them to every
+ * client, so the chain never runs there; but each client imports it, and with it the code for profiles,
+ * SSO, web identity, the instance metadata service and their STS and SSO clients: about 100 KB that a
+ * cold start would parse for nothing. (The local mode and the tests run the sources, with the full chain.)
+ */
+const environmentOnlyCredentialChain: Plugin = {
+  name: "environment-only-credential-chain",
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({ path: args.path, namespace: "environment-only-credentials", pluginData: args.resolveDir }));
+    builder.onLoad({ filter: /.*/, namespace: "environment-only-credentials" }, (args) => ({
+      contents: 'import { fromEnv } from "@aws-sdk/credential-provider-env";\nexport const defaultProvider = (init = {}) => fromEnv(init);\n',
+      loader: "js",
+      resolveDir: args.pluginData as string,
+    }));
+  },
+};
+
+/**
  * Bundles one handler into a single CommonJS file, in memory (`write: false`).
  * Deterministic: paths are relative to the project root and nothing time- or
  * machine-dependent is embedded, so unchanged sources give identical bytes and
@@ -45,6 +64,7 @@ export async function bundleHandler(name: HandlerName, options: BundleOptions = 
     charset: "utf8",
     sourcemap: false,
     external: options.externalAwsSdk ? ["@aws-sdk/*"] : [],
+    plugins: options.externalAwsSdk ? [] : [environmentOnlyCredentialChain],
     logLevel: "silent",
   });
   return result.outputFiles[0].text;
