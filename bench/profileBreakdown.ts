@@ -5,19 +5,19 @@
  *   npx ts-node --transpile-only bench/profileBreakdown.ts .local/bench/profiles
  *
  * Self time per variant (mean over its profiles), by package: our bundles are mapped back to their
- * sources with a source map of the same build (functions/bundle.ts's options), Node's own modules by
+ * sources with a source map of the same build (functions/bundle.ts), Node's own modules by
  * name. The top-level code of a bundle (every module's body, flattened into one function) counts
- * under the package whose code starts the bundle.
+ * as one line. Compiling a file counts under Node's module loader, which asks for it. Approximate: a
+ * profile's sampling slows what it samples.
  */
-import { build } from "esbuild";
+import { bundleHandler, bundleHandlerWithSourceMap, type HandlerName } from "../functions/bundle";
 import { readdirSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import * as path from "node:path";
-const ROOT = path.resolve(__dirname, "..");
-async function mapFor(entry: string) {
-  const result = await build({ absWorkingDir: ROOT, entryPoints: [entry], bundle: true, write: false, platform: "node", target: "node20", format: "cjs", mainFields: ["module", "main"], minify: true, legalComments: "none", charset: "utf8", sourcemap: "external", outfile: "x.js", logLevel: "silent" });
-  const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!;
-  return new SourceMap(JSON.parse(map.text));
+async function mapFor(name: HandlerName) {
+  const { code, sourceMap } = await bundleHandlerWithSourceMap(name);
+  if (code !== (await bundleHandler(name))) throw new Error("the source-mapped build differs from the shipped one");
+  return new SourceMap(JSON.parse(sourceMap));
 }
 function pkgOf(source: string) {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
@@ -26,7 +26,7 @@ function pkgOf(source: string) {
 }
 (async () => {
   const dir = process.argv[2];
-  const maps: Record<string, SourceMap> = { "ours-decision.js": await mapFor("functions/decision/index.ts"), "ours-request-approval.js": await mapFor("functions/requestApproval/index.ts") };
+  const maps: Record<string, SourceMap> = { "ours-decision.js": await mapFor("decision"), "ours-request-approval.js": await mapFor("requestApproval") };
   const byVariant: Record<string, Record<string, number>> = {};
   const counts: Record<string, number> = {};
   for (const file of readdirSync(dir)) {
@@ -44,8 +44,8 @@ function pkgOf(source: string) {
       const base = path.basename(url);
       if (Object.hasOwn(maps, base)) {
         const entry = maps[base].findEntry(lineNumber, columnNumber) as { originalSource?: string };
-        key = "bundle:" + (entry.originalSource ? pkgOf(entry.originalSource) : "?");
-      } else if (url.startsWith("node:")) key = "node:" + url.slice(5).split("/")[0];
+        key = entry.originalSource ? "bundle: " + pkgOf(entry.originalSource) : "bundle: top level (every module's body)";
+      } else if (url.startsWith("node:")) key = url.startsWith("node:internal/modules/") ? "node: module loader (includes compiling what it loads)" : url.startsWith("node:internal/") ? "node: other internals" : url;
       else if (!url) key = functionName || "(anonymous)";
       else key = base;
       acc[key] = (acc[key] ?? 0) + ms;
