@@ -247,21 +247,21 @@ describe("npm start (child process)", function () {
   it("explains an unreadable or invalid input file in words, in one line", async () => {
     const directory = mkdtempSync(path.join(tmpdir(), "start-input-"));
     try {
-      const missing = await runStart(["--input", "no-such-file.json", "--port", "0"], { initCwd: directory });
+      writeFileSync(path.join(directory, "input.json"), '{"title": "unterminated');
+      writeFileSync(path.join(directory, "list.json"), "[1, 2]");
+      // Four independent child processes: run at once.
+      const [missing, folder, invalid, notAnObject] = await Promise.all([
+        runStart(["--input", "no-such-file.json", "--port", "0"], { initCwd: directory }),
+        runStart(["--input", directory, "--port", "0"]),
+        runStart(["--input", "input.json", "--port", "0"], { initCwd: directory }),
+        runStart(["--input", "list.json", "--requested-by", ANN, "--port", "0"], { initCwd: directory }),
+      ]);
       assert.equal(missing.code, 2);
       assert.equal(missing.stderr, `Error: Cannot read input file no-such-file.json (${path.join(directory, "no-such-file.json")}): no such file.\n`);
-
-      const folder = await runStart(["--input", directory, "--port", "0"]);
       assert.equal(folder.code, 2);
       assert.equal(folder.stderr, `Error: Cannot read input file ${directory}: it is a directory, not a file.\n`);
-
-      writeFileSync(path.join(directory, "input.json"), '{"title": "unterminated');
-      const invalid = await runStart(["--input", "input.json", "--port", "0"], { initCwd: directory });
       assert.equal(invalid.code, 2);
       assert.match(invalid.stderr, /^Error: Input file input\.json \(.*input\.json\) is not valid JSON: [^\n]+\n$/);
-
-      writeFileSync(path.join(directory, "list.json"), "[1, 2]");
-      const notAnObject = await runStart(["--input", "list.json", "--requested-by", ANN, "--port", "0"], { initCwd: directory });
       assert.equal(notAnObject.code, 2);
       assert.equal(notAnObject.stderr, "Error: --requested-by needs an input that is a JSON object, to set its requestedBy field; list.json holds an array.\n");
       for (const result of [missing, folder, invalid, notAnObject]) assert.doesNotMatch(result.stderr, /ENOENT|EISDIR|\n.*\n/);
