@@ -3,6 +3,7 @@
  * fields: a task token or a link id can never reach the output (neither is read; see stack.ts).
  */
 import type { ApprovalRequest } from "../functions/shared/approvalRequest";
+import { inputLines } from "../functions/shared/email";
 import { effectiveState, type EffectiveState } from "../functions/shared/lifecycle";
 import { formatRemaining, formatUtc } from "../functions/shared/text";
 import type { RequestRecord } from "./stack";
@@ -54,7 +55,8 @@ export function requestView(request: RequestRecord, now: Date): RequestView {
     state,
     title: request.title,
     ...(request.description ? { description: request.description } : {}),
-    ...(request.details ? { details: request.details } : {}),
+    // Every input field the approvers were shown (new requests keep them as inputView; older ones as details).
+    ...(inputLines(request).length ? { details: inputLines(request).join("\n") } : {}),
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
     approvers: request.approvers ?? [],
     requiredApprovals: request.requiredApprovals,

@@ -26,7 +26,7 @@ export interface StackLocation {
 export type RequestRecord = Pick<ApprovalRequest, "id" | "title" | "status" | "createdAt" | "expiresAt" | "executionArn" | "executionName" | "approvers" | "requiredApprovals" | "votes"> &
   Partial<Pick<ApprovalRequest, "description" | "details" | "requestedBy" | "stateMachineName" | "inputDigest" | "settlement" | "deliveredAt" | "closedReason" | "notified">>;
 
-const REQUEST_ATTRIBUTES = [...new Set(["id", "status", "createdAt", "description", "details", "notified", ...STATUS_INDEX_ATTRIBUTES])].filter((name) => name !== "taskToken");
+const REQUEST_ATTRIBUTES = [...new Set(["id", "status", "createdAt", "description", "details", "inputView", "notified", ...STATUS_INDEX_ATTRIBUTES])].filter((name) => name !== "taskToken");
 const LIST_ATTRIBUTES = [...new Set(["id", "status", "createdAt", ...STATUS_INDEX_ATTRIBUTES])];
 
 function projection(attributes: string[]) {

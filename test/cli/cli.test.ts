@@ -135,7 +135,9 @@ describe("the human-approval CLI against the local mode", function () {
 
     it("show: one request by requestRef or execution ARN, as text or JSON; an unknown one is a one-line error", async () => {
       const execution = nextExecution(started);
-      await run("request", "--title", "Show me", "--requested-by", DEE);
+      const detailsFile = path.join(mkdtempSync(path.join(tmpdir(), "show-")), "details.json");
+      writeFileSync(detailsFile, JSON.stringify({ service: "checkout" }));
+      await run("request", "--title", "Show me", "--requested-by", DEE, "--details-file", detailsFile);
       const { executionArn } = await execution;
       const links = await linksOf(await execution);
       allLinks.push(...Object.values(links));
@@ -149,6 +151,7 @@ describe("the human-approval CLI against the local mode", function () {
       assert.match(text.stdout, /state {9}rejected/);
       assert.match(text.stdout, /decision {6}rejected by bob@example\.com at .*: "no"/);
       assert.match(text.stdout, /execution {5}arn:aws:states:.* \(SUCCEEDED\)/);
+      assert.match(text.stdout, /Details:\n(.*\n)*\s+service: checkout/, "show prints the input fields the approvers were shown");
 
       const json = JSON.parse((await run("show", executionArn, "--json")).stdout);
       assert.deepEqual([json.requestRef, json.state, json.decision, json.decidedBy, json.executionStatus], [requestRef, "rejected", "rejected", BOB, "SUCCEEDED"]);
