@@ -1,13 +1,5 @@
 /** Small text helpers shared by the email and the pages. */
 
-/** Cuts `text` to at most `max` characters, marking the cut. Never splits a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  if (chars.length <= max) return text;
-  const marker = "… (truncated)";
-  return chars.slice(0, Math.max(0, max - marker.length)).join("") + marker;
-}
-
 /**
  * Characters that change how text reads without being seen: bidirectional overrides and isolates
  * (which can make "moc.elpmaxe" read as "example.com"), zero-width characters, invisible fillers,
