@@ -127,10 +127,12 @@ async function signInCallback(deps: DecisionDependencies, signIn: OpenIdSignIn, 
 /**
  * Applies one event with the optimistic lock: read, transition, conditional write; the loser of a
  * race reads again. Returns the request as stored afterwards and what the transition asked for.
+ * `lastWritten`: the request as this invocation just wrote it; the first attempt starts from it instead
+ * of reading it back (the write's version condition still catches anyone who wrote since).
  */
-async function applyEvent(deps: DecisionDependencies, requestRef: string, event: LifecycleEvent): Promise<{ request: ApprovalRequest; step: Transition } | undefined> {
+async function applyEvent(deps: DecisionDependencies, requestRef: string, event: LifecycleEvent, lastWritten?: ApprovalRequest): Promise<{ request: ApprovalRequest; step: Transition } | undefined> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const request = await deps.store.get(requestRef);
+    const request = attempt === 0 && lastWritten ? lastWritten : await deps.store.get(requestRef);
     if (!request) return undefined;
     const step = transition(request, event, { now: deps.now(), stackApprovers: deps.approverEmails });
     if (!step.next) return { request, step };
@@ -149,7 +151,7 @@ async function performEffects(deps: DecisionDependencies, request: ApprovalReque
     const report = await deliver(deps.workflow, current, effect.output, deps.logger);
     let delivered: Awaited<ReturnType<typeof applyEvent>>;
     try {
-      delivered = await applyEvent(deps, current.id, { type: "delivery", report });
+      delivered = await applyEvent(deps, current.id, { type: "delivery", report }, current);
     } catch (error) {
       // The workflow's side is settled; only our record of it failed. Tell the truth from the report: the
       // record stays SETTLING, and the next visit finds the receipt in the history and records it.

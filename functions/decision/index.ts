@@ -2,33 +2,31 @@
  * Lambda entry point of the decision function, behind whichever transport the
  * stack uses (REST API, HTTP API or Function URL). Only wiring lives here.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, type HistoryEvent } from "@aws-sdk/client-sfn";
-import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
-import { clientSettings, DYNAMODB_BUDGET, SNS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
+import { awsApi, STEP_FUNCTIONS, type AwsApi } from "../shared/awsApi";
+import { STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, type Environment } from "../shared/env";
 import { createLogger } from "../shared/logger";
 import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
-import type { Workflow } from "./delivery";
+import type { Workflow, WorkflowHistoryEvent } from "./delivery";
 import { secretsManagerSecret } from "./signIn/clientSecret";
 import { OpenIdSignIn } from "./signIn/signIn";
 
 /** Our state machine writes a few dozen events per execution; more pages than this means something else is wrong. */
 const MAX_HISTORY_PAGES = 3;
 
-export function stepFunctionsWorkflow(client: SFNClient): Workflow {
+export function stepFunctionsWorkflow(stepFunctions: AwsApi = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET)): Workflow {
   return {
     sendTaskSuccess: async (taskToken, output) => {
-      await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+      await stepFunctions.json("SendTaskSuccess", { taskToken, output: JSON.stringify(output) });
     },
     history: async (executionArn) => {
-      const events: HistoryEvent[] = [];
+      const events: WorkflowHistoryEvent[] = [];
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-        const result = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 1000, nextToken }));
+        const result = await stepFunctions.json<{ events?: WorkflowHistoryEvent[]; nextToken?: string }>("GetExecutionHistory", { executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
         events.push(...(result.events ?? []));
         nextToken = result.nextToken;
         if (!nextToken) break;
@@ -54,9 +52,9 @@ export function signInFromEnvironment(env: Environment): OpenIdSignIn | undefine
 export function dependenciesFromEnvironment(env: Environment): DecisionDependencies {
   const signIn = signInFromEnvironment(env);
   return {
-    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table"), new DynamoDBClient(clientSettings(DYNAMODB_BUDGET))),
-    workflow: stepFunctionsWorkflow(new SFNClient(clientSettings(STEP_FUNCTIONS_BUDGET))),
-    publish: snsPublisher(new SNSClient(clientSettings(SNS_BUDGET)), requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
+    store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
+    workflow: stepFunctionsWorkflow(),
+    publish: snsPublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),
@@ -70,7 +68,7 @@ export function createHandler(dependencies: DecisionDependencies) {
     handleDecisionEvent({ ...dependencies, logger: dependencies.logger.child({ awsRequestId: context?.awsRequestId }) }, event);
 }
 
-// Built on the first invocation and kept for the container's life: one set of SDK clients, env checked once.
+// Built on the first invocation and kept for the container's life: one set of AWS clients, env checked once.
 let containerHandler: ReturnType<typeof createHandler> | undefined;
 
 export async function handler(event: unknown, context?: Pick<Context, "awsRequestId">) {

@@ -4,12 +4,9 @@
  * the request and tell the approvers; by EventBridge with an execution that ended (withdrawal.ts) and,
  * when reminders are configured, on a schedule (reminders.ts). Only wiring lives here.
  */
-import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { Context } from "aws-lambda";
-import { clientSettings, DYNAMODB_BUDGET, KMS_BUDGET, SNS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
+import { awsApi, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
+import { KMS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { createLogger, describeError } from "../shared/logger";
@@ -30,16 +27,17 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const topicArn = requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers");
   const linkKeyId = requireEnv(env, "LINK_KEY_ID", "the KMS HMAC key that makes approvers' links");
   const tableName = requireEnv(env, "TABLE_NAME", "the name of the approval requests table");
-  const kms = new KMSClient(clientSettings(KMS_BUDGET));
-  const dynamoDb = new DynamoDBClient(clientSettings(DYNAMODB_BUDGET));
-  const stepFunctions = new SFNClient(clientSettings(STEP_FUNCTIONS_BUDGET));
+  const kms = awsApi(KMS, KMS_BUDGET);
+  const stepFunctions = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET);
+  const store = new DynamoDbRequestStore(tableName);
   return {
-    store: new DynamoDbRequestStore(tableName, dynamoDb),
-    publish: snsPublisher(new SNSClient(clientSettings(SNS_BUDGET)), topicArn),
+    store,
+    publish: snsPublisher(topicArn),
     mac: async (message) => {
-      const result = await kms.send(new GenerateMacCommand({ KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: message }));
+      // Blobs travel base64-encoded in the JSON protocol.
+      const result = await kms.json<{ Mac?: string }>("GenerateMac", { KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: Buffer.from(message).toString("base64") });
       if (!result.Mac) throw new Error("KMS GenerateMac returned no MAC.");
-      return result.Mac;
+      return new Uint8Array(Buffer.from(result.Mac, "base64"));
     },
     callbackUrl: requireHttpsUrlEnv(env, "CALLBACK_URL", "the public base URL of the decision endpoint"),
     approvalTimeoutSeconds: requirePositiveIntegerEnv(env, "APPROVAL_TIMEOUT_SECONDS", "how long a request waits, in seconds"),
@@ -49,9 +47,9 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
     requiredApprovals: env.REQUIRED_APPROVALS ? requirePositiveIntegerEnv(env, "REQUIRED_APPROVALS", "distinct approvals needed") : 1,
     allowSelfApproval: env.ALLOW_SELF_APPROVAL === "true",
     reminderMinutesBeforeExpiry: reminderMinutesFromEnvironment(env),
-    pendingRequests: pendingRequestsFromIndex(dynamoDb, tableName),
+    pendingRequests: pendingRequestsFromIndex(store),
     describeExecution: async (executionArn) => {
-      const execution = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+      const execution = await stepFunctions.json<{ status?: string; error?: string; cause?: string }>("DescribeExecution", { executionArn });
       return { status: execution.status ?? "UNKNOWN", error: execution.error, cause: execution.cause };
     },
     now: () => new Date(),
@@ -89,7 +87,7 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
   };
 }
 
-// Built on the first invocation and kept for the container's life: one set of SDK clients, env checked once.
+// Built on the first invocation and kept for the container's life: one set of AWS clients, env checked once.
 let containerHandler: ReturnType<typeof createHandler> | undefined;
 
 export async function handler(event: unknown, context?: Pick<Context, "awsRequestId">) {

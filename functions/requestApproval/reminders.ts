@@ -7,8 +7,6 @@
  * `notified` list as `reminder:<minutes>` by a version-conditioned write made before any email goes out,
  * so two overlapping runs cannot both send, and a settled request is never reminded.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { STATUS_INDEX, type ApprovalRequest } from "../shared/approvalRequest";
 import { composeApprovalEmail, toSnsSubject, type OutgoingEmail } from "../shared/email";
 import { ConfigurationError, type Environment } from "../shared/env";
@@ -16,7 +14,7 @@ import { effectiveState } from "../shared/lifecycle";
 import { deriveLinkId, type MacFunction } from "../shared/links";
 import { describeError, type Logger } from "../shared/logger";
 import type { Publish } from "../shared/publisher";
-import type { RequestStore } from "../shared/requestStore";
+import type { DynamoDbRequestStore, RequestStore } from "../shared/requestStore";
 import { formatRemaining } from "../shared/text";
 
 /** What the status index gives for a pending request: enough to tell whether a reminder may be due. */
@@ -133,26 +131,22 @@ export function reminderMinutesFromEnvironment(env: Environment): number[] {
 }
 
 /** Pending requests from the status index, every page, without those already past their expiry. */
-export function pendingRequestsFromIndex(client: DynamoDBClient, tableName: string): ReminderDependencies["pendingRequests"] {
-  const documents = DynamoDBDocumentClient.from(client);
+export function pendingRequestsFromIndex(store: Pick<DynamoDbRequestStore, "query">): ReminderDependencies["pendingRequests"] {
   return async (now) => {
     const found: PendingRequestSummary[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: STATUS_INDEX.name,
-          KeyConditionExpression: "#status = :pending",
-          FilterExpression: "#expiresAt > :now",
-          ProjectionExpression: "#id, #createdAt, #expiresAt",
-          ExpressionAttributeNames: { "#status": "status", "#expiresAt": "expiresAt", "#createdAt": "createdAt", "#id": "id" },
-          ExpressionAttributeValues: { ":pending": "PENDING", ":now": now.toISOString() },
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...((page.Items ?? []) as PendingRequestSummary[]));
-      start = page.LastEvaluatedKey;
+      const page = await store.query({
+        IndexName: STATUS_INDEX.name,
+        KeyConditionExpression: "#status = :pending",
+        FilterExpression: "#expiresAt > :now",
+        ProjectionExpression: "#id, #createdAt, #expiresAt",
+        ExpressionAttributeNames: { "#status": "status", "#expiresAt": "expiresAt", "#createdAt": "createdAt", "#id": "id" },
+        ExpressionAttributeValues: { ":pending": "PENDING", ":now": now.toISOString() },
+        ExclusiveStartKey: start,
+      });
+      found.push(...(page.items as PendingRequestSummary[]));
+      start = page.lastEvaluatedKey;
     } while (start);
     return found;
   };

@@ -1,4 +1,5 @@
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { awsApi, SNS, type AwsApi } from "./awsApi";
+import { SNS_BUDGET } from "./awsClients";
 import type { OutgoingEmail } from "./email";
 
 export type Publish = (email: OutgoingEmail) => Promise<void>;
@@ -8,12 +9,20 @@ export type Publish = (email: OutgoingEmail) => Promise<void>;
  * filter policy {"approver": ["<address>"]}, so a message reaches exactly the addresses it names.
  * One address: a String; several (a notice): a String.Array, which matches if any element matches.
  */
-export function snsPublisher(client: SNSClient, topicArn: string): Publish {
+export function snsPublisher(topicArn: string, sns: AwsApi = awsApi(SNS, SNS_BUDGET)): Publish {
   return async ({ subject, message, recipients }) => {
     if (recipients.length === 0) return;
     const approver = recipients.length === 1
       ? { DataType: "String", StringValue: recipients[0] }
       : { DataType: "String.Array", StringValue: JSON.stringify(recipients) };
-    await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message, MessageAttributes: { approver } }));
+    // The query protocol's flattened form of Publish's input.
+    await sns.query("Publish", {
+      TopicArn: topicArn,
+      Subject: subject,
+      Message: message,
+      "MessageAttributes.entry.1.Name": "approver",
+      "MessageAttributes.entry.1.Value.DataType": approver.DataType,
+      "MessageAttributes.entry.1.Value.StringValue": approver.StringValue,
+    });
   };
 }

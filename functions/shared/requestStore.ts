@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { marshall, unmarshall, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
+import { awsApi, DYNAMODB, type AwsApi } from "./awsApi";
+import { DYNAMODB_BUDGET } from "./awsClients";
 import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type RequestStatus } from "./approvalRequest";
 
 /**
@@ -25,19 +26,33 @@ export interface RequestStore {
 }
 
 export function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === "ConditionalCheckFailedException";
+  return (error as { name?: string })?.name === "ConditionalCheckFailedException";
 }
 
-export class DynamoDbRequestStore implements RequestStore {
-  private readonly documents: DynamoDBDocumentClient;
+type Item = Record<string, NativeAttributeValue>;
+/** Plain values to DynamoDB's typed JSON, as lib-dynamodb would (undefined attributes left out). */
+const toAttributes = (item: object) => marshall(item, { removeUndefinedValues: true });
 
-  constructor(private readonly tableName: string, client: DynamoDBClient = new DynamoDBClient({})) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export class DynamoDbRequestStore implements RequestStore {
+  constructor(private readonly tableName: string, private readonly dynamoDb: AwsApi = awsApi(DYNAMODB, DYNAMODB_BUDGET)) {}
+
+  private async getItem(id: string): Promise<Item | undefined> {
+    const result = await this.dynamoDb.json<{ Item?: Parameters<typeof unmarshall>[0] }>("GetItem", { TableName: this.tableName, Key: toAttributes({ id }), ConsistentRead: true });
+    return result.Item ? unmarshall(result.Item) : undefined;
+  }
+
+  private async putItem(item: object, condition?: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }) {
+    const { ExpressionAttributeValues, ...expression } = condition ?? {};
+    await this.dynamoDb.json("PutItem", { TableName: this.tableName, Item: toAttributes(item), ...expression, ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toAttributes(ExpressionAttributeValues) } : {}) });
+  }
+
+  private async updateItem(id: string, update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Item }) {
+    await this.dynamoDb.json("UpdateItem", { TableName: this.tableName, Key: toAttributes({ id }), ...update, ExpressionAttributeValues: toAttributes(update.ExpressionAttributeValues) });
   }
 
   async createIfAbsent(request: ApprovalRequest) {
     try {
-      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: request, ConditionExpression: "attribute_not_exists(id)" }));
+      await this.putItem(request, { ConditionExpression: "attribute_not_exists(id)" });
       return { created: true as const };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -48,31 +63,25 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async putLink(link: ApprovalLink) {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: link }));
+    await this.putItem(link);
   }
 
   async findLink(linkId: string) {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: linkKey(linkId) }, ConsistentRead: true }));
-    return result.Item as ApprovalLink | undefined;
+    return (await this.getItem(linkKey(linkId))) as ApprovalLink | undefined;
   }
 
   async get(requestRef: string) {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: requestRef }, ConsistentRead: true }));
-    const item = result.Item as ApprovalRequest | undefined;
+    const item = (await this.getItem(requestRef)) as ApprovalRequest | undefined;
     return item && typeof item.version === "number" ? item : undefined;
   }
 
   async save(request: ApprovalRequest, expectedVersion: number) {
     try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: request,
-          ConditionExpression: "#version = :expected",
-          ExpressionAttributeNames: { "#version": "version" },
-          ExpressionAttributeValues: { ":expected": expectedVersion },
-        }),
-      );
+      await this.putItem(request, {
+        ConditionExpression: "#version = :expected",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":expected": expectedVersion },
+      });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -82,46 +91,47 @@ export class DynamoDbRequestStore implements RequestStore {
 
   async markNotified(requestRef: string, address: string) {
     try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id: requestRef },
-          UpdateExpression: "SET notified = list_append(notified, :address), #version = #version + :one",
-          ConditionExpression: "attribute_exists(id) AND NOT contains(notified, :name)",
-          ExpressionAttributeNames: { "#version": "version" },
-          ExpressionAttributeValues: { ":address": [address], ":name": address, ":one": 1 },
-        }),
-      );
+      await this.updateItem(requestRef, {
+        UpdateExpression: "SET notified = list_append(notified, :address), #version = #version + :one",
+        ConditionExpression: "attribute_exists(id) AND NOT contains(notified, :name)",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":address": [address], ":name": address, ":one": 1 },
+      });
     } catch (error) {
       if (!isConditionFailure(error)) throw error; // already marked: nothing to do
     }
   }
 
   async replaceTaskToken(requestRef: string, taskToken: string) {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id: requestRef },
-        UpdateExpression: "SET taskToken = :token, #version = #version + :one",
-        ConditionExpression: "attribute_exists(id)",
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":token": taskToken, ":one": 1 },
-      }),
-    );
+    await this.updateItem(requestRef, {
+      UpdateExpression: "SET taskToken = :token, #version = #version + :one",
+      ConditionExpression: "attribute_exists(id)",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":token": taskToken, ":one": 1 },
+    });
   }
 
   async listByStatus(status: RequestStatus, limit: number) {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: STATUS_INDEX.name,
-        KeyConditionExpression: "#status = :status",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":status": status },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []) as ApprovalRequest[];
+    const result = await this.query({
+      IndexName: STATUS_INDEX.name,
+      KeyConditionExpression: "#status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": status },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    return result.items as ApprovalRequest[];
+  }
+
+  /** One page of a query on this table, items and resume key as plain values. */
+  async query(input: { IndexName?: string; KeyConditionExpression: string; FilterExpression?: string; ProjectionExpression?: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Item; ScanIndexForward?: boolean; Limit?: number; ExclusiveStartKey?: Item }) {
+    const { ExpressionAttributeValues, ExclusiveStartKey, ...rest } = input;
+    const result = await this.dynamoDb.json<{ Items?: Parameters<typeof unmarshall>[0][]; LastEvaluatedKey?: Parameters<typeof unmarshall>[0] }>("Query", {
+      TableName: this.tableName,
+      ...rest,
+      ExpressionAttributeValues: toAttributes(ExpressionAttributeValues),
+      ...(ExclusiveStartKey ? { ExclusiveStartKey: toAttributes(ExclusiveStartKey) } : {}),
+    });
+    return { items: (result.Items ?? []).map((item) => unmarshall(item)), lastEvaluatedKey: result.LastEvaluatedKey ? unmarshall(result.LastEvaluatedKey) : undefined };
   }
 }

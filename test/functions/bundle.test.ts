@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { bundleHandler, HANDLER_ENTRY_POINTS, type HandlerName } from "../../functions/bundle";
+import { bundledSources, bundleHandler, HANDLER_ENTRY_POINTS, type HandlerName } from "../../functions/bundle";
 import { EVENT_BUILDERS, formPost } from "../support/events";
 import { executionArnOf, fakeTaskToken, linkPathIn, startHarness, uniqueExecutionName } from "../support/harness";
 
@@ -16,6 +16,19 @@ describe("bundleHandler (esbuild)", function () {
       assert.equal(first, second);
       assert.ok(first.length > 1000);
       assert.ok(!first.includes(path.resolve(__dirname, "../..")), "no absolute path of this machine");
+    });
+  }
+
+  // A cold start compiles and runs what is in the bundle: the functions sign their AWS calls themselves
+  // (functions/shared/awsApi.ts), so no SDK client, middleware stack or credential chain belongs there.
+  const SHIPPED_PACKAGES: Record<HandlerName, string[]> = {
+    requestApproval: ["@smithy/signature-v4", "@smithy/core", "@aws-sdk/util-dynamodb"],
+    decision: ["@smithy/signature-v4", "@smithy/core", "@aws-sdk/util-dynamodb", "oauth4webapi"],
+  };
+  for (const name of names) {
+    it(`${name}: carries no AWS SDK client, only the SDK's signer and DynamoDB marshaller${name === "decision" ? " (and the OpenID client)" : ""}`, async () => {
+      const packages = new Set((await bundledSources(name)).map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1]).filter((found) => found !== undefined));
+      assert.deepEqual([...packages].sort(), [...SHIPPED_PACKAGES[name]].sort());
     });
   }
 
