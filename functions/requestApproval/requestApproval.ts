@@ -91,6 +91,13 @@ export function newApprovalRequest(payload: RequestApprovalPayload, deps: Omit<R
   };
 }
 
+/** Makes an approver's link and stores its item; answers the link id (for the email only). */
+async function storeLink(deps: Pick<RequestApprovalDependencies, "mac" | "store">, request: ApprovalRequest, approver: string): Promise<string> {
+  const linkId = await deriveLinkId(deps.mac, request.id, approver);
+  await deps.store.putLink({ id: linkKey(linkId), requestRef: request.id, approver, ttl: request.ttl });
+  return linkId;
+}
+
 const requesterKey = (address: string) => `requester:${address}`;
 
 /**
@@ -104,9 +111,11 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   const now = deps.now();
   const fresh = newApprovalRequest(payload, deps, now);
   // The links are MACs of the request and the approver, the same whether this call creates the request or
-  // finds it: KMS works on them while the table is written, one round trip less before the first email.
-  const linkIds = new Map(fresh.approvers.map((approver) => [approver, deriveLinkId(deps.mac, fresh.id, approver)]));
-  for (const linkId of linkIds.values()) linkId.catch(() => undefined); // awaited below, or not needed
+  // finds it, and a link item is written once and never rewritten: making and storing them goes on while the
+  // request is stored, two round trips less before the first email. A link item without its request (this
+  // write failed) opens a "not found" page until the state machine's retry stores the request.
+  const storedLinks = new Map(fresh.approvers.map((approver) => [approver, storeLink(deps, fresh, approver)]));
+  for (const linkId of storedLinks.values()) linkId.catch(() => undefined); // awaited below, or not needed
   const stored = await deps.store.createIfAbsent(fresh);
   const request = stored.created ? fresh : stored.existing;
   const logFields = { requestRef: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
@@ -123,8 +132,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
 
   let emailsSent = 0;
   for (const approver of request.approvers.filter((address) => !request.notified.includes(address))) {
-    const linkId = await (linkIds.get(approver) ?? deriveLinkId(deps.mac, request.id, approver));
-    await deps.store.putLink({ id: linkKey(linkId), requestRef: request.id, approver, ttl: request.ttl });
+    const linkId = await (storedLinks.get(approver) ?? storeLink(deps, request, approver));
     await deps.publish(composeApprovalEmail(request, approver, linkId, deps.callbackUrl, deps.subjectTemplate, now));
     await deps.store.markNotified(request.id, approver);
     emailsSent++;

@@ -10,7 +10,7 @@ import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type Re
 export interface RequestStore {
   /** Stores a new request; if one with the same id exists, returns it unchanged. */
   createIfAbsent(request: ApprovalRequest): Promise<{ created: true } | { created: false; existing: ApprovalRequest }>;
-  /** Stores the link item (idempotent: the same link always hashes to the same key). */
+  /** Stores the link item once: the same link always hashes to the same key, and a stored link is never rewritten. */
   putLink(link: ApprovalLink): Promise<void>;
   /** Looks a link up by the link id the person presented; only its hash is ever stored. */
   findLink(linkId: string): Promise<ApprovalLink | undefined>;
@@ -63,7 +63,11 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async putLink(link: ApprovalLink) {
-    await this.putItem(link);
+    try {
+      await this.putItem(link, { ConditionExpression: "attribute_not_exists(id)" });
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // stored by an earlier attempt: nothing to do
+    }
   }
 
   async findLink(linkId: string) {

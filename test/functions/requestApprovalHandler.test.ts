@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dependenciesFromEnvironment } from "../../functions/requestApproval/index";
 import { requestApproval } from "../../functions/requestApproval/requestApproval";
 import { isLinkId, linkKey, REQUEST_REF_PATTERN, requestRefFor } from "../../functions/shared/approvalRequest";
@@ -62,6 +63,18 @@ describe("request-approval handler (dynalite + AWS stand-in)", () => {
     assert.deepEqual(second.emails, []);
     assert.deepEqual(second.links, first.links);
     assert.equal((await harness.items()).length, items);
+  });
+
+  it("writes a link item once: a retry, which stores links beside the request, never rewrites one", async () => {
+    const first = await harness.requestApproval({ title: "Links once" });
+    const key = linkKey(linkIdOf(first.path));
+    const documents = DynamoDBDocumentClient.from(harness.db.client);
+    // Marks the stored link: a rewrite by the retry would put the request's ttl back.
+    await documents.send(new UpdateCommand({ TableName: harness.env.TABLE_NAME, Key: { id: key }, UpdateExpression: "SET #ttl = :marked", ExpressionAttributeNames: { "#ttl": "ttl" }, ExpressionAttributeValues: { ":marked": 1 } }));
+    const second = await harness.requestApproval({ title: "Links once" }, { retryOf: first });
+    assert.deepEqual(second.links, first.links);
+    const linkItem = await documents.send(new GetCommand({ TableName: harness.env.TABLE_NAME, Key: { id: key }, ConsistentRead: true }));
+    assert.equal(linkItem.Item?.ttl, 1);
   });
 
   it("on retry emails only the approvers the failed attempt did not reach, with the same links", async () => {
