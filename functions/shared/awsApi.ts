@@ -45,6 +45,8 @@ export class AwsApiError extends Error {
   readonly $metadata: { httpStatusCode?: number; requestId?: string; attempts: number };
   /** Set on network errors (ECONNRESET, ETIMEDOUT, ...), as on Node's own errors. */
   readonly code?: string;
+  /** The connection was a pooled one that the other side had already closed (say, while Lambda froze the container). */
+  staleConnection?: boolean;
 
   constructor(name: string, message: string, details: { statusCode?: number; requestId?: string; code?: string; attempts?: number }) {
     super(message);
@@ -104,7 +106,7 @@ interface Endpoint {
   region: string;
 }
 
-function resolveEndpoint(service: AwsService, env: NodeJS.ProcessEnv): Endpoint {
+export function resolveEndpoint(service: AwsService, env: NodeJS.ProcessEnv): Endpoint {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) throw new AwsApiError("ConfigurationError", "AWS_REGION is not set: the functions take their region from the environment, as Lambda sets it.", {});
   const override = env[`AWS_ENDPOINT_URL_${service.endpointVariable}`] || env.AWS_ENDPOINT_URL;
@@ -147,7 +149,12 @@ function exchange(url: URL, headers: Record<string, string>, body: string, budge
         socket.once(url.protocol === "http:" ? "connect" : "secureConnect", () => clearTimeout(connectTimer));
       }
     });
-    request.on("error", (error: NodeJS.ErrnoException) => fail(new AwsApiError(error.name === "Error" ? "NetworkError" : error.name, error.message, { code: error.code ?? "ECONNRESET" })));
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      const failure = new AwsApiError(error.name === "Error" ? "NetworkError" : error.name, error.message, { code: error.code ?? "ECONNRESET" });
+      // Node's advice for keep-alive pools: a reset on a reused socket is retried (request.reusedSocket).
+      if (request.reusedSocket && error.code === "ECONNRESET") failure.staleConnection = true;
+      fail(failure);
+    });
     request.on("response", (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -182,13 +189,13 @@ function errorFromAnswer(service: AwsService, answer: HttpAnswer): AwsApiError {
   if (service.protocol.kind === "json") {
     let parsed: { __type?: string; message?: string; Message?: string } = {};
     try {
-      parsed = JSON.parse(answer.body || "{}");
+      parsed = JSON.parse(answer.body || "{}") ?? {}; // a body of `null` must not make the error a TypeError
     } catch {
       // not JSON (a proxy's page): named by the status below
     }
     // "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException" or "ThrottlingException:http://...".
     const type = (answer.headers["x-amzn-errortype"] as string | undefined) ?? parsed.__type;
-    name = type?.split(":")[0].split("#").pop();
+    name = typeof type === "string" ? type.split(":")[0].split("#").pop() : undefined;
     message = parsed.message ?? parsed.Message;
   } else {
     name = xmlElement(answer.body, "Code");
@@ -216,6 +223,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
   const send = async (headers: Record<string, string>, body: string): Promise<string> => {
     const { url, region } = resolveEndpoint(service, env);
     const signer = new SignatureV4({ service: service.signingName, region, credentials: environmentCredentials(env), sha256: Sha256 });
+    let staleConnectionRetried = false;
     for (let attempt = 1; ; attempt++) {
       const signed = await signer.sign({
         method: "POST",
@@ -235,6 +243,13 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
       } catch (caught) {
         error = caught as AwsApiError;
       }
+      if (error.staleConnection && !staleConnectionRetried) {
+        // A pooled connection that died while the container was frozen: try once more on a new one, without
+        // spending an attempt of the budget (DynamoDB's two would otherwise leave a single real try).
+        staleConnectionRetried = true;
+        attempt--;
+        continue;
+      }
       if (attempt >= budget.maxAttempts || !isRetryable(error)) {
         error.$metadata.attempts = attempt;
         throw error;
@@ -246,7 +261,12 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
     async json<T>(operation: string, input: object) {
       if (service.protocol.kind !== "json") throw new TypeError(`${service.signingName} does not speak the JSON protocol.`);
       const body = await send({ "content-type": `application/x-amz-json-${service.protocol.version}`, "x-amz-target": `${service.protocol.targetPrefix}.${operation}` }, JSON.stringify(input));
-      return (body ? JSON.parse(body) : {}) as T;
+      try {
+        return (body ? JSON.parse(body) : {}) as T;
+      } catch {
+        // Not the parser's message: it quotes the answer, which may hold a task token.
+        throw new AwsApiError("SerializationException", `The answer to ${operation} was not JSON.`, { statusCode: 200 });
+      }
     },
     async query(action: string, parameters: Record<string, string>) {
       if (service.protocol.kind !== "query") throw new TypeError(`${service.signingName} does not speak the query protocol.`);

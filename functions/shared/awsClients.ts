@@ -7,7 +7,7 @@
 export interface CallBudget {
   /** Milliseconds to open a connection. */
   connectionTimeout: number;
-  /** Milliseconds for a response once the request is sent; the call fails (it does not just warn). */
+  /** Milliseconds for the whole exchange of one attempt, connecting included; then the attempt fails. */
   requestTimeout: number;
   /** Attempts in all, the first included. */
   maxAttempts: number;
