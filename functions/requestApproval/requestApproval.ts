@@ -116,7 +116,10 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   // write failed) opens a "not found" page until the state machine's retry stores the request.
   const storedLinks = new Map(fresh.approvers.map((approver) => [approver, storeLink(deps, fresh, approver)]));
   for (const linkId of storedLinks.values()) linkId.catch(() => undefined); // awaited below, or not needed
-  const stored = await deps.store.createIfAbsent(fresh);
+  const stored = await deps.store.createIfAbsent(fresh).catch(async (error: unknown) => {
+    await Promise.allSettled(storedLinks.values()); // nothing of this invocation runs on into a later one
+    throw error;
+  });
   const request = stored.created ? fresh : stored.existing;
   const logFields = { requestRef: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
 
@@ -127,6 +130,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   }
   if (state !== "pending") {
     deps.logger.info("Approval request no longer pending; nobody emailed", { ...logFields, outcome: "not-pending", state });
+    await Promise.allSettled(storedLinks.values()); // nothing of this invocation runs on into a later one
     return { requestRef: request.id, emailsSent: 0 };
   }
 
@@ -152,6 +156,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
     expiresAt: request.expiresAt,
     durationMs: Date.now() - started,
   });
+  await Promise.allSettled(storedLinks.values()); // a retry's links of approvers emailed before: settled too
   return { requestRef: request.id, emailsSent };
 }
 

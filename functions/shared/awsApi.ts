@@ -98,6 +98,9 @@ class Sha256 {
   }
 }
 
+/** Free tries for resets on pooled connections: as many as a fan-out of parallel calls may have left idle. */
+const MAX_STALE_CONNECTION_RETRIES = 8;
+
 // One keep-alive pool per scheme for the container's life: later calls skip the TLS handshake.
 const AGENTS = { "https:": new https.Agent({ keepAlive: true, maxSockets: 50 }), "http:": new http.Agent({ keepAlive: true, maxSockets: 50 }) };
 
@@ -152,7 +155,7 @@ function exchange(url: URL, headers: Record<string, string>, body: string, budge
     request.on("error", (error: NodeJS.ErrnoException) => {
       const failure = new AwsApiError(error.name === "Error" ? "NetworkError" : error.name, error.message, { code: error.code ?? "ECONNRESET" });
       // Node's advice for keep-alive pools: a reset on a reused socket is retried (request.reusedSocket).
-      if (request.reusedSocket && error.code === "ECONNRESET") failure.staleConnection = true;
+      if (request.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE")) failure.staleConnection = true;
       fail(failure);
     });
     request.on("response", (response) => {
@@ -187,7 +190,7 @@ function errorFromAnswer(service: AwsService, answer: HttpAnswer): AwsApiError {
   let name: string | undefined;
   let message: string | undefined;
   if (service.protocol.kind === "json") {
-    let parsed: { __type?: string; message?: string; Message?: string } = {};
+    let parsed: { __type?: string; message?: unknown; Message?: unknown } = {};
     try {
       parsed = JSON.parse(answer.body || "{}") ?? {}; // a body of `null` must not make the error a TypeError
     } catch {
@@ -196,7 +199,7 @@ function errorFromAnswer(service: AwsService, answer: HttpAnswer): AwsApiError {
     // "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException" or "ThrottlingException:http://...".
     const type = (answer.headers["x-amzn-errortype"] as string | undefined) ?? parsed.__type;
     name = typeof type === "string" ? type.split(":")[0].split("#").pop() : undefined;
-    message = parsed.message ?? parsed.Message;
+    message = typeof parsed.message === "string" ? parsed.message : typeof parsed.Message === "string" ? parsed.Message : undefined;
   } else {
     name = xmlElement(answer.body, "Code");
     message = xmlElement(answer.body, "Message");
@@ -223,7 +226,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
   const send = async (headers: Record<string, string>, body: string): Promise<string> => {
     const { url, region } = resolveEndpoint(service, env);
     const signer = new SignatureV4({ service: service.signingName, region, credentials: environmentCredentials(env), sha256: Sha256 });
-    let staleConnectionRetried = false;
+    let staleConnectionRetries = 0;
     for (let attempt = 1; ; attempt++) {
       const signed = await signer.sign({
         method: "POST",
@@ -241,12 +244,13 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
         if (answer.statusCode >= 200 && answer.statusCode < 300) return answer.body;
         error = errorFromAnswer(service, answer);
       } catch (caught) {
-        error = caught as AwsApiError;
+        // Anything else (a synchronous throw of `https.request`, say) keeps its own name and message.
+        error = caught instanceof AwsApiError ? caught : new AwsApiError((caught as Error)?.name ?? "Error", (caught as Error)?.message ?? String(caught), { statusCode: 400 });
       }
-      if (error.staleConnection && !staleConnectionRetried) {
-        // A pooled connection that died while the container was frozen: try once more on a new one, without
-        // spending an attempt of the budget (DynamoDB's two would otherwise leave a single real try).
-        staleConnectionRetried = true;
+      if (error.staleConnection && staleConnectionRetries < MAX_STALE_CONNECTION_RETRIES) {
+        // Pooled connections that died while the container was frozen (a parallel fan-out leaves several):
+        // try again without spending an attempt of the budget (DynamoDB's two would otherwise leave a single real try).
+        staleConnectionRetries++;
         attempt--;
         continue;
       }
