@@ -51,7 +51,8 @@ export class AwsApiError extends Error {
   constructor(name: string, message: string, details: { statusCode?: number; requestId?: string; code?: string; attempts?: number }) {
     super(message);
     this.name = name;
-    this.$fault = details.statusCode !== undefined && details.statusCode < 500 ? "client" : "server";
+    // No answer and no network failure (a missing variable, a bad endpoint URL): ours to fix, not worth a retry or a 503.
+    this.$fault = details.statusCode !== undefined ? (details.statusCode < 500 ? "client" : "server") : details.code !== undefined ? "server" : "client";
     this.$metadata = { httpStatusCode: details.statusCode, requestId: details.requestId, attempts: details.attempts ?? 1 };
     if (details.code) this.code = details.code;
   }
@@ -245,7 +246,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
         error = errorFromAnswer(service, answer);
       } catch (caught) {
         // Anything else (a synchronous throw of `https.request`, say) keeps its own name and message.
-        error = caught instanceof AwsApiError ? caught : new AwsApiError((caught as Error)?.name ?? "Error", (caught as Error)?.message ?? String(caught), { statusCode: 400 });
+        error = caught instanceof AwsApiError ? caught : new AwsApiError((caught as Error)?.name ?? "Error", (caught as Error)?.message ?? String(caught), {});
       }
       if (error.staleConnection && staleConnectionRetries < MAX_STALE_CONNECTION_RETRIES) {
         // Pooled connections that died while the container was frozen (a parallel fan-out leaves several):

@@ -393,9 +393,18 @@ describe("awsApi: the functions' own AWS client", () => {
       for (const [env, variable] of cases) {
         const error = await rejection(awsApi(DYNAMODB, patient(1), env).json("GetItem", { TableName: "t" }));
         assert.match(error.message, new RegExp(variable), `the message names ${variable}`);
+        assert.equal(error.$fault, "client", "a missing variable is no outage: the decision page answers 500, not 503 with Retry-After");
         assertKeepsSecrets(error, [SECRET_ACCESS_KEY, SESSION_TOKEN]);
       }
       assert.equal(endpoint.seen.length, 0, "nothing is sent");
+    });
+
+    it("an endpoint URL Node cannot call fails once with Node's own error, not a retry or a TypeError of ours", async () => {
+      const error = await rejection(awsApi(DYNAMODB, patient(3), { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_DYNAMODB: "ftp://127.0.0.1:21" }).json("GetItem", {}));
+      assert.ok(error instanceof AwsApiError);
+      assert.match(error.message, /protocol/i);
+      assert.equal(error.$fault, "client");
+      assert.equal(error.$metadata.attempts, 1);
     });
   });
 
@@ -575,6 +584,23 @@ describe("awsApi: the functions' own AWS client", () => {
       await api.json("GetItem", {});
       assert.deepEqual(await api.json("GetItem", {}), {});
       assert.deepEqual(endpoint.seen.map((seen) => seen.connection), [1, 1, 2], "the second call reused the first connection, then opened another");
+    });
+
+    it("several dead pooled connections (a fan-out's) are each tried for free: maxAttempts 1 still succeeds", async () => {
+      // Three parallel calls leave three pooled connections; each then dies at its next request.
+      const held: Array<() => void> = [];
+      const endpoint = await FakeEndpoint.start((response, seen) => {
+        if (seen.connection > 3) return json(200, {})(response, seen);
+        if (seen.index >= 3) return dropConnection(response, seen);
+        held.push(() => json(200, {})(response, seen));
+        if (held.length === 3) for (const answer of held) answer();
+      });
+      const api = awsApi(DYNAMODB, patient(1), environment(endpoint));
+      await Promise.all([api.json("GetItem", {}), api.json("GetItem", {}), api.json("GetItem", {})]);
+      assert.equal(endpoint.connections, 3);
+      assert.deepEqual(await api.json("GetItem", {}), {});
+      assert.deepEqual(endpoint.seen.slice(3).map((seen) => seen.connection), [...endpoint.seen.slice(3, -1).map((seen) => seen.connection).filter((connection) => connection <= 3), 4]);
+      assert.ok(endpoint.seen.length >= 6, "at least two dead connections were tried before the new one");
     });
 
     it("only a reused connection gets the free try: a reset on the new one spends the budget as usual", async () => {
