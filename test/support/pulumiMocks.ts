@@ -18,6 +18,24 @@ export interface DeclaredResource {
 
 export const declared: DeclaredResource[] = [];
 
+/**
+ * What the engine is told about each resource beyond its inputs: its URN as the Pulumi engine forms it
+ * (`urn:pulumi:<stack>::<project>::<parent's qualified type>$<type>::<name>`, sdk/go/common/resource/urn.go),
+ * the URNs its aliases resolve to, and the `protect` / `retainOnDelete` options.
+ */
+export interface Registration {
+  urn: string;
+  type: string;
+  name: string;
+  parentUrn?: string;
+  /** Every URN this resource answers to besides its own: its aliases, and its own and its aliases' names under each of its parent's aliases. */
+  aliasUrns: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
+}
+
+export const registrations: Registration[] = [];
+
 function computedState(type: string, name: string, id: string, inputs: Record<string, any>): Record<string, unknown> {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   switch (type) {
@@ -79,6 +97,55 @@ const mocks: pulumi.runtime.Mocks = {
   },
 };
 
+const urnOf = (stack: string, project: string, parentUrn: string | undefined, type: string, name: string) =>
+  `urn:pulumi:${stack}::${project}::${parentUrn ? `${parentUrn.split("::")[2]}$` : ""}${type}::${name}`;
+
+/**
+ * Records every RegisterResource request the program sends, with its options, by wrapping the mock monitor
+ * (the requests carry what MockResourceArgs leaves out: aliases, protect, retainOnDelete). Alias specs are
+ * resolved as the engine resolves them: a spec's missing name, type, stack, project or parent default to the
+ * resource's own, and a child also answers to its names under each alias of its parent (the engine's
+ * inherited child aliases), so that a renamed or re-parented component carries its children along.
+ */
+function recordRegistrations(stack: string, project: string): void {
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any };
+  const monitor = settings.getMonitor();
+  const original = monitor.registerResource.bind(monitor);
+  // The mock monitor names parents by its own URNs (only the parent's last type segment); map them to the engine's.
+  const engineUrnOf = new Map<string, Registration>();
+  const mockUrnOf = (parentMockUrn: string, type: string, name: string) => {
+    const parentType = parentMockUrn ? `${parentMockUrn.split("::")[2].split("$").pop()}$` : "";
+    return `urn:pulumi:${stack}::${project}::${parentType}${type}::${name}`;
+  };
+  monitor.registerResource = (request: any, callback: unknown) => {
+    const type: string = request.getType();
+    const name: string = request.getName();
+    const parent = engineUrnOf.get(request.getParent());
+    const parents = parent ? [parent.urn, ...parent.aliasUrns] : [undefined];
+    const urn = urnOf(stack, project, parent?.urn, type, name);
+    const aliasUrns = new Set<string>();
+    for (const candidate of parents) aliasUrns.add(urnOf(stack, project, candidate, type, name));
+    for (const alias of request.getAliasesList()) {
+      if (alias.getUrn()) {
+        aliasUrns.add(alias.getUrn());
+        continue;
+      }
+      const spec = alias.getSpec();
+      const aliasType = spec.getType() || type;
+      const aliasName = spec.getName() || name;
+      const aliasStack = spec.getStack() || stack;
+      const aliasProject = spec.getProject() || project;
+      const explicitParent = spec.getNoparent() ? [undefined] : spec.getParenturn() ? [engineUrnOf.get(spec.getParenturn())?.urn ?? spec.getParenturn()] : undefined;
+      for (const candidate of explicitParent ?? parents) aliasUrns.add(urnOf(aliasStack, aliasProject, candidate, aliasType, aliasName));
+    }
+    aliasUrns.delete(urn);
+    const registration: Registration = { urn, type, name, parentUrn: parent?.urn, aliasUrns: [...aliasUrns].sort(), protect: request.getProtect() === true, retainOnDelete: request.getRetainondelete() === true };
+    registrations.push(registration);
+    engineUrnOf.set(mockUrnOf(request.getParent(), type, name), registration);
+    return original(request, callback);
+  };
+}
+
 /**
  * Installs the mocks with this stack's config (keys without a namespace go to `human-approval`);
  * `secretKeys` are the keys set with `pulumi config set --secret`.
@@ -88,6 +155,7 @@ export function useMocks(stack: string, config: Record<string, string> = {}, sec
   const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [namespace(key), value]));
   pulumi.runtime.setAllConfig(namespaced, secretKeys.map(namespace));
   pulumi.runtime.setMocks(mocks, "human-approval", stack, false);
+  recordRegistrations(stack, "human-approval");
 }
 
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
