@@ -2,6 +2,7 @@
  * The human-approval stack: read the stack configuration, build the workflow,
  * export its outputs. Wiring only; see components/ and stacks/.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { HumanApprovalWorkflow } from "./components/humanApprovalWorkflow";
 import { loadStackConfig } from "./stacks/config";
 
@@ -24,6 +25,8 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   alarmEmail: config.alarmEmail,
   alarmTopicArn: config.alarmTopicArn,
   signIn: config.signIn,
+  // The physical names this stack has always had (log groups, alarms).
+  namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
 });
 
 /** Which transport serves the links: restApi, httpApi or functionUrl. */

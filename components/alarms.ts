@@ -20,7 +20,7 @@ export interface AlarmsArgs {
   /** Exactly one of these: an address (the alarms get a topic of their own) or an existing topic's ARN. */
   alarmEmail?: string;
   alarmTopicArn?: pulumi.Input<string>;
-  /** Physical-name prefix, `<component>-<stack>`: alarm names read well in the emails. */
+  /** Physical-name prefix (the component's `namePrefix`): alarm names read well in the emails. */
   namePrefix: string;
   stateMachineArn: pulumi.Input<string>;
   functions: { requestApproval: { name: pulumi.Input<string>; logGroup: pulumi.Input<string> }; decision: { name: pulumi.Input<string>; logGroup: pulumi.Input<string> } };
@@ -141,18 +141,4 @@ export function createAlarms(name: string, args: AlarmsArgs, parent: pulumi.Reso
     }, { parent }),
   );
   return { alarmTopicArn, alarms };
-}
-
-/**
- * The 5xx metric of the transport's API, if it is one. The transports return only their URL
- * (components/transports/decisionEndpoint.ts), so the API is found among this component's children, where
- * the transport created it. (REST API metrics are keyed by the API's name, which the URL does not hold.)
- */
-export function serverErrorMetricOf(component: pulumi.ComponentResource): ServerErrorMetric | undefined {
-  const children = [...((component as unknown as { __childResources?: Set<pulumi.Resource> }).__childResources ?? [])];
-  const restApi = children.find((child): child is aws.apigateway.RestApi => aws.apigateway.RestApi.isInstance(child));
-  if (restApi) return { kind: "REST API", metricName: "5XXError", dimensions: { ApiName: restApi.name } };
-  const httpApi = children.find((child): child is aws.apigatewayv2.Api => aws.apigatewayv2.Api.isInstance(child));
-  if (httpApi) return { kind: "HTTP API", metricName: "5xx", dimensions: { ApiId: httpApi.id } };
-  return undefined;
 }

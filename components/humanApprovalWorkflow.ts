@@ -5,7 +5,7 @@ import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
-import { createAlarms, serverErrorMetricOf } from "./alarms";
+import { createAlarms } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
 import { createSignInSecret, type SignInArgs } from "./signIn";
@@ -54,6 +54,19 @@ export interface HumanApprovalWorkflowArgs {
   alarmEmail?: string;
   /** CloudWatch alarms to this existing SNS topic (it must let cloudwatch.amazonaws.com publish). */
   alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * Start of the physical names this component gives (log groups, alarms). Default `<project>-<stack>-<name>`,
+   * unique per component, program and stack in an account; the stand-alone stack passes `<project>-<stack>`,
+   * the names it has always had.
+   */
+  namePrefix?: string;
+  /**
+   * Pulumi `protect` and `retainOnDelete` on what the approvals rest on: the table (the audit trail), the link
+   * key (every outstanding link) and the topic (every confirmed subscription). A rename or move without
+   * `aliases` then fails its preview instead of replacing them, and `pulumi destroy` leaves them in AWS.
+   * Default true; false only for throwaway stacks (with `tableDeletionProtection: false`).
+   */
+  protectState?: boolean;
 }
 
 /**
@@ -76,13 +89,16 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent }).partition;
     const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
     const region = aws.getRegionOutput({}, { parent }).region;
-    // Physical names of log groups are stable and readable; everything else is auto-named.
-    const logGroupPrefix = `${name}-${pulumi.getStack()}`;
+    // Physical names of log groups and alarms are stable and readable; everything else is auto-named.
+    const logGroupPrefix = args.namePrefix ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
+    // What the approvals rest on is never replaced or deleted by accident (see protectState).
+    const protectState = args.protectState ?? true;
+    const stateOptions = { parent, protect: protectState, retainOnDelete: protectState };
 
     const approverEmails = args.approverEmails.map((email) => email.toLowerCase());
     const protectTable = args.tableDeletionProtection ?? true;
 
-    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests" }, { parent });
+    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests" }, stateOptions);
 
     const table = new aws.dynamodb.Table(`${name}-requests`, {
       billingMode: "PAY_PER_REQUEST",
@@ -106,9 +122,9 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       // The policy pack lets a table go without deletion protection only when it is marked throwaway.
       ...(protectTable ? {} : { tags: { [THROWAWAY_TABLE_TAG]: "true" } }),
     }, {
-      parent,
+      ...stateOptions,
       // The audit trail outlives a mistaken destroy or rename: Pulumi forgets the table, AWS keeps it.
-      retainOnDelete: protectTable,
+      retainOnDelete: protectTable || protectState,
     });
 
     const logGroup = (role: string, logGroupName: string) =>
@@ -174,7 +190,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       keyUsage: "GENERATE_VERIFY_MAC",
       deletionWindowInDays: 30,
       policy: pulumi.all([accountId, partition, requestRole.arn]).apply(([account, awsPartition, role]) => JSON.stringify(linkKeyPolicy({ account, partition: awsPartition, requestRole: role }))),
-    }, { parent });
+    }, stateOptions);
 
     const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
@@ -250,7 +266,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         },
         // A topic's name is the last part of its ARN.
         approvalsTopicName: topic.arn.apply((arn) => arn.split(":").pop()!),
-        serverErrors: serverErrorMetricOf(this),
+        serverErrors: endpoint.serverErrors,
         partition,
         region,
         account: accountId,
@@ -264,16 +280,25 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails })),
       ),
     }, { parent });
-    // One subscription per approver, receiving only the messages meant for that address. The logical
-    // name keeps the address as configured, so existing (confirmed) subscriptions are updated, not replaced.
+    // One subscription per approver, receiving only the messages meant for that address. The logical name is the
+    // address in lower case, so a change of case in config replaces nothing; it was once the address as typed,
+    // which an alias keeps (a confirmed subscription is never recreated: its approver would have to confirm again).
     for (const email of args.approverEmails) {
-      new aws.sns.TopicSubscription(`${name}-approver-${email}`, {
+      const address = email.toLowerCase();
+      new aws.sns.TopicSubscription(`${name}-approver-${address}`, {
         topic: topic.arn,
         protocol: "email",
-        endpoint: email,
+        endpoint: address,
         filterPolicyScope: "MessageAttributes",
-        filterPolicy: JSON.stringify({ approver: [email.toLowerCase()] }),
-      }, { parent, dependsOn: [topicAccess] });
+        filterPolicy: JSON.stringify({ approver: [address] }),
+      }, {
+        parent,
+        dependsOn: [topicAccess],
+        aliases: address === email ? [] : [{ name: `${name}-approver-${email}` }],
+        // A changed endpoint replaces a subscription. Under one logical name only the case can change, and a
+        // mailbox does not care: a subscription made as "Ann@Example.com" stays as it is.
+        ignoreChanges: ["endpoint"],
+      });
     }
 
     this.transport = args.transport;

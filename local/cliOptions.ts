@@ -184,7 +184,7 @@ export function localDefaultsFromStack(values: Record<string, string>, fileName:
   const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith("human-approval:")).map(([key, value]) => [key.slice("human-approval:".length), value])) as RawStackConfig;
   raw.approverEmails ??= JSON.stringify([fallbackApprover]);
   // The whole file is checked, as `pulumi up` would: a typo in any key is worth hearing about here too.
-  const problems = unknownKeyProblems(Object.keys(values));
+  const problems = unknownKeyProblems(Object.keys(values), values);
   try {
     const config = parseStackConfig(raw);
     if (problems.length === 0) {

@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig, type RawStackConfig } from "../stacks/config";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_ROOT, readStackFile, stackFileProblems, stackNames } from "../stacks/stackFiles";
+import { cliConfigOfStackFile, PulumiCliConfigError } from "../stacks/pulumiCliConfig";
+import { PROJECT_ROOT, stackFileProblems, stackNames } from "../stacks/stackFiles";
 import { renderInventory, SECRET_PLACEHOLDER } from "./planInventory";
 
 const PLANS_DIR = path.join(PROJECT_ROOT, "plans");
@@ -31,6 +32,12 @@ class ConfigProblems extends Error {
 function problemLines(stack: string, error: unknown): string[] | undefined {
   const file = `Pulumi.${stack}.yaml`;
   if (error instanceof ConfigProblems) return error.problems;
+  // The CLI's own check, worded as the CLI words it: `pulumi preview` would stop here too.
+  if (error instanceof PulumiCliConfigError) {
+    const list = /key '(\w+)' must be of type 'array</.exec(error.message)?.[1];
+    const hint = list ? `; set a list with pulumi config set --path 'human-approval:${list}[0]' <value>, or as a YAML list in the stack file` : "";
+    return [`${file}: ${error.message} (the Pulumi CLI's config check${hint})`];
+  }
   if (!(error instanceof Error)) return undefined;
   if (error.name === "YAMLParseError") return [`${file} is not valid YAML: ${error.message.split("\n")[0].replace(/:$/, ".")}`];
   if ((error as NodeJS.ErrnoException).code === "ENOENT") return [`${file} cannot be read: no such file.`];
@@ -46,13 +53,12 @@ function problemLines(stack: string, error: unknown): string[] | undefined {
 async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   // Loaded here, not at the top: the mocks must be installed before the program runs.
   const { declared, settled, useMocks, valueOf } = await import("../test/support/pulumiMocks");
-  const stackConfig = readStackFile(stack, root);
+  // What the Pulumi CLI hands the program: Pulumi.yaml's defaults merged in, its checks passed. Values set
+  // with --secret are ciphertext here (`secure: v1:...`): the plan names them, never shows them.
+  const { config: stackConfig, secretKeys } = cliConfigOfStackFile(stack, PROJECT_ROOT, () => SECRET_PLACEHOLDER, root);
   // Checked before the program runs, so that every problem is named at once, as one line each.
   const problems = stackFileProblems(`Pulumi.${stack}.yaml`, stackConfig);
   if (problems.length > 0) throw new ConfigProblems(problems);
-  // Values set with --secret are ciphertext here (`secure: v1:...`): the plan names them, never shows them.
-  const secretKeys = Object.keys(stackConfig).filter((key) => /^\{"secure":/.test(stackConfig[key]));
-  for (const key of secretKeys) stackConfig[key] = SECRET_PLACEHOLDER;
   useMocks(stack, stackConfig, secretKeys);
   const program = await import("../index");
   const outputs = {

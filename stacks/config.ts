@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
+import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
 export interface StackConfig {
   transport: Transport;
@@ -93,9 +94,12 @@ const RESERVED_CONCURRENCY_ALLOWED = "it must be -1 (no reservation) or a whole 
 
 class Reader {
   readonly problems: string[] = [];
+  /** Keys already reported: a check that depends on one of them stays silent (one problem per bad value). */
+  readonly bad = new Set<ConfigKey>();
   constructor(private readonly raw: RawStackConfig) {}
 
   private problem(key: ConfigKey, value: string, allowed: string) {
+    this.bad.add(key);
     this.problems.push(`human-approval:${key} is ${shown(value)}: ${allowed}.`);
   }
 
@@ -188,13 +192,14 @@ class Reader {
     return value;
   }
 
-  /** A list of whole minutes, each from 1 to below `max`; as JSON or comma-separated. */
+  /** A list of whole minutes, each from 1 to below `max` (a YAML list, handed over as JSON). */
   minuteList(key: ConfigKey, max: number): number[] {
     const raw = this.value(key);
     if (raw === undefined) return [];
     let list: unknown;
     try {
-      list = raw.startsWith("[") ? JSON.parse(raw) : raw.split(",").map((item) => Number(item.trim()));
+      // Only a list: Pulumi.yaml types this key array<integer>, so the CLI refuses "60,10" before the program runs.
+      list = JSON.parse(raw);
     } catch {
       list = undefined;
     }
@@ -234,7 +239,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     alarmEmail: read.email("alarmEmail"),
     alarmTopicArn: read.topicArn("alarmTopicArn"),
   };
-  config.reminderMinutesBeforeExpiry = read.minuteList("reminderMinutesBeforeExpiry", config.approvalTimeoutMinutes);
+  // Bounded by the timeout only when the timeout itself is good: a bad timeout is its own one problem.
+  config.reminderMinutesBeforeExpiry = read.minuteList("reminderMinutesBeforeExpiry", read.bad.has("approvalTimeoutMinutes") ? MAX_APPROVAL_TIMEOUT_MINUTES : config.approvalTimeoutMinutes);
   if (config.alarmEmail && config.alarmTopicArn) {
     read.problems.push(`human-approval:alarmTopicArn is ${shown(config.alarmTopicArn)}: set either alarmEmail or alarmTopicArn, not both.`);
   }
@@ -247,7 +253,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     if (clientId === undefined) read.problems.push("human-approval:signInClientId is not set: sign-in needs the OpenID client id registered for this stack.");
     if (!secretSet) read.problems.push("human-approval:signInClientSecret is not set: sign-in needs the client secret, set with pulumi config set --secret human-approval:signInClientSecret <secret>.");
   }
-  if (config.approverEmails.length > 0 && config.requiredApprovals > config.approverEmails.length) {
+  if (config.approverEmails.length > 0 && !read.bad.has("requiredApprovals") && !read.bad.has("approverEmails") && config.requiredApprovals > config.approverEmails.length) {
     read.problems.push(`human-approval:requiredApprovals is "${config.requiredApprovals}": it must be at most the number of approverEmails (${config.approverEmails.length}), or no request could ever be approved.`);
   }
   if (config.decisionReservedConcurrency === 0) {
@@ -277,15 +283,31 @@ export function closestConfigKey(key: string): ConfigKey | undefined {
   return close?.known;
 }
 
+/** AWS region names: a partition prefix, a direction and a number (us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7). */
+const AWS_REGION = /^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+
 /**
- * One problem per key of the `human-approval` namespace that this stack does not read: a typo would
- * otherwise be ignored silently (and its default used). Takes full keys, e.g. `human-approval:transprot`.
+ * One problem per stack key that would otherwise be ignored silently (and its default used): a key of the
+ * `human-approval` namespace this stack does not read, a key in a namespace one or two edits away from it
+ * (`humanapproval:transport`), and an `aws:region` that is not a region's name. Takes full keys and their values.
  */
-export function unknownKeyProblems(keys: Iterable<string>): string[] {
+export function unknownKeyProblems(keys: Iterable<string>, values: Record<string, string | undefined> = {}): string[] {
   const problems: string[] = [];
   for (const key of keys) {
-    if (!key.startsWith("human-approval:")) continue;
-    const name = key.slice("human-approval:".length);
+    const separator = key.indexOf(":");
+    const namespace = key.slice(0, separator);
+    const name = key.slice(separator + 1);
+    if (key === "aws:region" && values[key] !== undefined && !AWS_REGION.test(values[key]!)) {
+      problems.push(`aws:region is ${shown(values[key]!)}: it must be an AWS region's name, like eu-west-1 or us-east-2.`);
+      continue;
+    }
+    if (namespace !== "human-approval") {
+      if (separator > 0 && distance(namespace.toLowerCase(), "human-approval") <= 2) {
+        const meant = name in CONFIG_KEYS ? name : closestConfigKey(name);
+        problems.push(`${key} is in the namespace "${namespace}", which no setting is in: did you mean human-approval:${meant ?? name}?`);
+      }
+      continue;
+    }
     if (name in CONFIG_KEYS) continue;
     const guess = closestConfigKey(name);
     problems.push(`${key} is not a setting of this stack: ${guess ? `did you mean human-approval:${guess}?` : `the settings are ${Object.keys(CONFIG_KEYS).join(", ")}.`}`);
@@ -293,17 +315,11 @@ export function unknownKeyProblems(keys: Iterable<string>): string[] {
   return problems;
 }
 
-/** Pulumi's own record of which keys were set with --secret (internal in @pulumi/pulumi; undefined if unknown). */
-function isSetAsSecret(key: string): boolean | undefined {
-  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
-  return typeof runtimeConfig.isConfigSecret === "function" ? runtimeConfig.isConfigSecret(key) : undefined;
-}
-
 /** Reads the `human-approval` namespace; a bad value fails preview and up with a RunError (no stack trace). */
-export function loadStackConfig(given?: pulumi.Config): StackConfig {
+export function loadStackConfig(given?: pulumi.Config, projectRoot = findProjectRoot(process.cwd())): StackConfig {
   const config = given ?? new pulumi.Config("human-approval");
   // Every key the stack sets, to refuse unknown ones; a test that hands in its own config checks only that.
-  const setKeys = given ? [] : Object.keys(pulumi.runtime.allConfig());
+  const allConfig = given ? {} : pulumi.runtime.allConfig();
   const raw: RawStackConfig = {};
   const secrets = new Map<ConfigKey, pulumi.Output<string>>();
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
@@ -318,10 +334,11 @@ export function loadStackConfig(given?: pulumi.Config): StackConfig {
     raw[key] = "(secret)";
   }
   try {
-    const problems: string[] = unknownKeyProblems(setKeys);
-    for (const key of secrets.keys()) {
-      if (isSetAsSecret(`human-approval:${key}`) === false) problems.push(`human-approval:${key} is stored in clear: set it again with pulumi config set --secret human-approval:${key} <value>.`);
-    }
+    const problems: string[] = unknownKeyProblems(Object.keys(allConfig), allConfig);
+    // A secret set without --secret sits in clear in the stack file, where the CLI would not refuse it (an
+    // optional secret cannot be declared in Pulumi.yaml). Values from an ESC environment are not in the file.
+    const inClear = given || !projectRoot ? [] : keysStoredInClear(pulumi.getStack(), [...secrets.keys()].map((key) => `human-approval:${key}`), projectRoot);
+    for (const key of inClear) problems.push(`${key} is stored in clear in the stack file: set it again with pulumi config set --secret ${key} <value>.`);
     let parsed: StackConfig | undefined;
     try {
       parsed = parseStackConfig(raw);

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { stackValuesOf } from "./pulumiCliConfig";
 import { parseStackConfig, StackConfigError, unknownKeyProblems, type RawStackConfig } from "./config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -14,20 +15,14 @@ export function stackNames(root = PROJECT_ROOT): string[] {
     .sort();
 }
 
-const isMap = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
  * Every config value of the stack file, keyed as Pulumi keys it (`human-approval:transport`, `aws:region`).
  * A file that is not valid YAML, or not shaped like a stack file, is an error (with the line), never an empty config.
  */
 export function readStackFile(stack: string, root = PROJECT_ROOT): Record<string, string> {
   const name = `Pulumi.${stack}.yaml`;
-  const document = parse(readFileSync(path.join(root, name), "utf8"), { prettyErrors: true }) as unknown;
-  if (document === null || document === undefined) return {};
-  if (!isMap(document)) throw new Error(`${name} is not a stack file: it must be a YAML map with a config: section.`);
-  const values = document.config ?? {};
-  if (!isMap(values)) throw new Error(`${name}: config: must be a map of keys like human-approval:transport, not ${JSON.stringify(values)}.`);
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+  const values = stackValuesOf(parse(readFileSync(path.join(root, name), "utf8"), { prettyErrors: true }), name);
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value.secure ? JSON.stringify({ secure: value.text }) : value.text]));
 }
 
 /**
@@ -36,7 +31,7 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): Record<string
  */
 export function stackFileProblems(fileName: string, values: Record<string, string>): string[] {
   const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith("human-approval:")).map(([key, value]) => [key.slice("human-approval:".length), value])) as RawStackConfig;
-  const problems = unknownKeyProblems(Object.keys(values));
+  const problems = unknownKeyProblems(Object.keys(values), values);
   try {
     parseStackConfig(raw);
   } catch (error) {

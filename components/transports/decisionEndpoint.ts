@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
+import type { ServerErrorMetric } from "../alarms";
 
 /** What every transport is given: the decision function, and the limits for a public endpoint. */
 export interface DecisionEndpointArgs {
@@ -12,6 +13,8 @@ export interface DecisionEndpointArgs {
 export interface DecisionEndpoint {
   /** Public base URL, without a trailing slash; request links are `<callbackUrl>/requests/<id>`. */
   callbackUrl: pulumi.Output<string>;
+  /** The metric counting the endpoint's 5xx answers, for the alarms; none where the transport has none (a Function URL). */
+  serverErrors?: ServerErrorMetric;
 }
 
 /**
@@ -45,11 +48,13 @@ export const DECISION_ROUTES: readonly DecisionRoute[] = [
 export const REQUEST_ROUTE = DECISION_ROUTES[0];
 
 /**
- * The logical name of one of a route's resources. The review links' route keeps the names it had
- * before routes were a list, so existing stacks update in place instead of replacing their routes.
+ * The logical name and options of one of a route's resources: `<name>-<route>-<resource>`. The review links'
+ * route was once the only one and its resources were named `<name>-<resource>`; an alias keeps existing
+ * stacks' resources (updated in place, never replaced).
  */
-export function routeResourceName(name: string, route: DecisionRoute, resource: string): string {
-  return route === REQUEST_ROUTE ? `${name}-${resource}` : `${name}-${route.name}-${resource}`;
+export function routeResource(name: string, route: DecisionRoute, resource: string, parent: pulumi.Resource): [string, pulumi.CustomResourceOptions] {
+  const logicalName = `${name}-${route.name}-${resource}`;
+  return [logicalName, route === REQUEST_ROUTE ? { parent, aliases: [{ name: `${name}-${resource}` }] } : { parent }];
 }
 
 /** The route as an execute-api source ARN suffix: `<method or *>/<path with * for parameters>`, for invoke permissions. */

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DECISION_ROUTES, routeResourceName, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
+import { DECISION_ROUTES, routeResource, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
 
 /**
  * API Gateway HTTP API: routes `GET|HEAD|POST /requests/{id}` and `GET /auth/callback` to the function
@@ -22,11 +22,12 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
   }, opts);
   for (const route of DECISION_ROUTES) {
     for (const method of route.methods) {
-      new aws.apigatewayv2.Route(routeResourceName(name, route, method.toLowerCase()), {
+      const [routeName, routeOpts] = routeResource(name, route, method.toLowerCase(), parent);
+      new aws.apigatewayv2.Route(routeName, {
         apiId: api.id,
         routeKey: `${method} ${route.path}`,
         target: pulumi.interpolate`integrations/${integration.id}`,
-      }, opts);
+      }, routeOpts);
     }
   }
   new aws.apigatewayv2.Stage(`${name}-stage`, {
@@ -37,13 +38,17 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
   }, opts);
   // This API, each route only (any stage).
   for (const route of DECISION_ROUTES) {
-    new aws.lambda.Permission(routeResourceName(name, route, "invoke"), {
+    const [permissionName, permissionOpts] = routeResource(name, route, "invoke", parent);
+    new aws.lambda.Permission(permissionName, {
       action: "lambda:InvokeFunction",
       function: decisionFunction.name,
       principal: "apigateway.amazonaws.com",
       sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeSourceArnSuffix(route)}`,
-    }, opts);
+    }, permissionOpts);
   }
 
-  return { callbackUrl: api.apiEndpoint.apply((url) => url.replace(/\/+$/, "")) };
+  return {
+    callbackUrl: api.apiEndpoint.apply((url) => url.replace(/\/+$/, "")),
+    serverErrors: { kind: "HTTP API", metricName: "5xx", dimensions: { ApiId: api.id } },
+  };
 };

@@ -1,13 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { DECISION_ROUTES, routeResourceName, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
+import { DECISION_ROUTES, routeResource, routeSourceArnSuffix, type DecisionEndpointFactory } from "./decisionEndpoint";
 
 export const REST_API_STAGE = "approvals";
 
-/** Names of the path resources that existed before routes were a list; kept so existing stacks update in place. */
-const LEGACY_RESOURCE_NAMES: Record<string, string> = { "/requests": "requests", "/requests/{id}": "request" };
-const resourceNameOf = (path: string) => LEGACY_RESOURCE_NAMES[path] ?? path.slice(1).replace(/[{}]/g, "").replace(/\//g, "-");
+/** A path resource's logical name: `<name>-path-requests-id` for `/requests/{id}`. */
+const pathOf = (path: string) => path.slice(1).replace(/[{}]/g, "").replace(/\//g, "-");
+/** The names path resources had before they were named by `pathOf`: aliases keep them in place. */
+const EARLIER_PATH_RESOURCE_NAMES: Record<string, string> = { "/requests": "requests", "/requests/{id}": "request" };
 
 /**
  * API Gateway REST API: `/requests/{id}` with GET, HEAD and POST and `/auth/callback` with GET, Lambda
@@ -27,7 +28,8 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     if (existing) return existing;
     const parentPath = path.slice(0, path.lastIndexOf("/"));
     const parentId = parentPath ? resourceFor(parentPath).id : api.rootResourceId;
-    const resource = new aws.apigateway.Resource(`${name}-${resourceNameOf(path)}`, { restApi: api.id, parentId, pathPart: path.slice(path.lastIndexOf("/") + 1) }, opts);
+    const earlier = EARLIER_PATH_RESOURCE_NAMES[path] ?? pathOf(path);
+    const resource = new aws.apigateway.Resource(`${name}-path-${pathOf(path)}`, { restApi: api.id, parentId, pathPart: path.slice(path.lastIndexOf("/") + 1) }, { parent, aliases: [{ name: `${name}-${earlier}` }] });
     pathResources.set(path, resource);
     return resource;
   };
@@ -36,21 +38,23 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     const resource = resourceFor(route.path);
     const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true] as const);
     return route.methods.map((httpMethod) => {
-      const method = new aws.apigateway.Method(routeResourceName(name, route, httpMethod.toLowerCase()), {
+      const [methodName, methodOpts] = routeResource(name, route, httpMethod.toLowerCase(), parent);
+      const [integrationName, integrationOpts] = routeResource(name, route, `${httpMethod.toLowerCase()}-integration`, parent);
+      const method = new aws.apigateway.Method(methodName, {
         restApi: api.id,
         resourceId: resource.id,
         httpMethod,
         authorization: "NONE",
         ...(pathParameters.length ? { requestParameters: Object.fromEntries(pathParameters) } : {}),
-      }, opts);
-      return new aws.apigateway.Integration(routeResourceName(name, route, `${httpMethod.toLowerCase()}-integration`), {
+      }, methodOpts);
+      return new aws.apigateway.Integration(integrationName, {
         restApi: api.id,
         resourceId: resource.id,
         httpMethod: method.httpMethod,
         type: "AWS_PROXY",
         integrationHttpMethod: "POST", // Lambda is always invoked with POST, whatever the client's method
         uri: decisionFunction.invokeArn,
-      }, opts);
+      }, integrationOpts);
     });
   });
 
@@ -85,13 +89,18 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
 
   // This API, this stage, each route only.
   for (const route of DECISION_ROUTES) {
-    new aws.lambda.Permission(routeResourceName(name, route, "invoke"), {
+    const [permissionName, permissionOpts] = routeResource(name, route, "invoke", parent);
+    new aws.lambda.Permission(permissionName, {
       action: "lambda:InvokeFunction",
       function: decisionFunction.name,
       principal: "apigateway.amazonaws.com",
       sourceArn: pulumi.interpolate`${api.executionArn}/${REST_API_STAGE}/${routeSourceArnSuffix(route)}`,
-    }, opts);
+    }, permissionOpts);
   }
 
-  return { callbackUrl: stage.invokeUrl.apply((url) => url.replace(/\/+$/, "")) };
+  return {
+    callbackUrl: stage.invokeUrl.apply((url) => url.replace(/\/+$/, "")),
+    // REST API metrics are keyed by the API's name.
+    serverErrors: { kind: "REST API", metricName: "5XXError", dimensions: { ApiName: api.name } },
+  };
 };

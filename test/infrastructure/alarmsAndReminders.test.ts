@@ -1,8 +1,5 @@
 import { strict as assert } from "node:assert";
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
-import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
-import { serverErrorMetricOf } from "../../components/alarms";
 import { HumanApprovalWorkflow, type HumanApprovalWorkflowArgs } from "../../components/humanApprovalWorkflow";
 import { executionEndedPattern, reminderScheduleExpression, reminderScheduleMinutes } from "../../components/reminders";
 import type { Transport } from "../../functions/decision/httpEvent";
@@ -189,7 +186,7 @@ describe("reminders, withdrawal events and alarms (Pulumi mocks)", function () {
         const inputs = alarm(stack, id);
         assert.deepEqual([inputs.namespace, inputs.metricName, inputs.dimensions], [namespace, metricName, dimensions], id);
         assert.deepEqual([inputs.statistic, inputs.period, inputs.threshold, inputs.comparisonOperator, inputs.treatMissingData], ["Sum", 300, 0, "GreaterThanThreshold", "notBreaching"], id);
-        assert.equal(inputs.name, `${stack.name}-events-${id}`, "named after the component and the stack, readable in the email");
+        assert.equal(inputs.name, `human-approval-events-${stack.name}-${id}`, "named after the component and the stack, readable in the email");
       }
     });
 
@@ -200,8 +197,8 @@ describe("reminders, withdrawal events and alarms (Pulumi mocks)", function () {
         assert.ok(description.length > 80 && description.length <= 1024, `${resource.name}: ${description.length} characters (CloudWatch allows 1024)`);
       }
       assert.match(alarm(stack, "executions-failed").alarmDescription, /Approval request refused.*Approval request failed/);
-      assert.match(alarm(stack, "request-approval-errors").alarmDescription, new RegExp(`/aws/lambda/${stack.name}-events-request-approval`));
-      assert.match(alarm(stack, "decision-errors").alarmDescription, new RegExp(`/aws/lambda/${stack.name}-events-decision`));
+      assert.match(alarm(stack, "request-approval-errors").alarmDescription, new RegExp(`/aws/lambda/human-approval-events-${stack.name}-request-approval`));
+      assert.match(alarm(stack, "decision-errors").alarmDescription, new RegExp(`/aws/lambda/human-approval-events-${stack.name}-decision`));
       assert.match(alarm(stack, "decision-throttles").alarmDescription, /decisionReservedConcurrency/);
       assert.match(alarm(stack, "email-delivery-failed").alarmDescription, /list-subscriptions-by-topic/);
       assert.match(alarm(stack, "endpoint-5xx").alarmDescription, /REST API/);
@@ -210,13 +207,9 @@ describe("reminders, withdrawal events and alarms (Pulumi mocks)", function () {
     it("alarms on 5xx of the REST API (5XXError by ApiName) and of the HTTP API (5xx by ApiId)", async () => {
       const rest = alarm(stacks.restApi, "endpoint-5xx");
       assert.deepEqual([rest.namespace, rest.metricName], ["AWS/ApiGateway", "5XXError"]);
-      // The mocks give the auto-named REST API no name; one with a name shows where the dimension comes from.
-      const parent = new pulumi.ComponentResource("test:index:Parent", "alarm-dimensions");
-      const named = new aws.apigateway.RestApi("alarm-dimensions-api", { name: "approvals-api" }, { parent });
-      const metric = serverErrorMetricOf(parent)!;
-      assert.equal(metric.metricName, "5XXError");
-      assert.deepEqual(await valueOf(pulumi.output(metric.dimensions)), { ApiName: "approvals-api" });
-      assert.ok(named);
+      // The transport hands the alarms its own API's metric: the REST API's (auto-generated) name.
+      assert.deepEqual(rest.dimensions, { ApiName: stacks.restApi.resources.one(T.restApi).state.name });
+      assert.ok(rest.dimensions.ApiName);
       const http = alarm(stacks.httpApi, "endpoint-5xx");
       assert.deepEqual([http.namespace, http.metricName, http.dimensions], ["AWS/ApiGateway", "5xx", { ApiId: stacks.httpApi.resources.one(T.httpApi).id }]);
     });

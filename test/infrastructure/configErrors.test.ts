@@ -104,7 +104,9 @@ describe("config errors", () => {
 
     it("npm run plan prints config errors one line per problem, with no stack trace, and exits 2", function () {
       this.timeout(60_000);
-      stackFile("bad", ["config:", "  aws:region: eu-west-1", "  human-approval:approverEmails: a@example.com, b@example.com", "  human-approval:transprot: httpApi", "  human-approval:logRetentionDays: 10", ""].join("\n"));
+      stackFile("bad", ["config:", "  aws:region: eu-west-1", "  human-approval:approverEmails: [a@example.com, b@example.com]", "  human-approval:transprot: httpApi", "  human-approval:logRetentionDays: 10", ""].join("\n"));
+      // The Pulumi CLI checks types first and stops at the first (validateStackConfigValues): the plan does the same.
+      stackFile("cliType", ["config:", "  human-approval:approverEmails: a@example.com, b@example.com", ""].join("\n"));
       stackFile("yamlerror", "config:\n  human-approval:transport: [unclosed\n");
       const plan = (stack: string) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--check", "--stacks-dir", directory, stack], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
 
@@ -112,10 +114,14 @@ describe("config errors", () => {
       assert.equal(bad.status, 2, bad.stderr);
       assert.deepEqual(bad.stderr.trimEnd().split("\n"), [
         "Error: Pulumi.bad.yaml: human-approval:transprot is not a setting of this stack: did you mean human-approval:transport?",
-        `Error: Pulumi.bad.yaml: human-approval:approverEmails is "a@example.com, b@example.com": it must be a list, not a plain string: set it with pulumi config set --path 'human-approval:approverEmails[0]' a@example.com (then [1], [2], … for more), or as a YAML list in the stack file.`,
         'Error: Pulumi.bad.yaml: human-approval:logRetentionDays is "10": allowed values are 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.',
       ]);
       assert.equal(bad.stdout, "");
+      const cliType = plan("cliType");
+      assert.equal(cliType.status, 2, cliType.stderr);
+      assert.deepEqual(cliType.stderr.trimEnd().split("\n"), [
+        "Error: Pulumi.cliType.yaml: Stack 'cliType' with configuration key 'approverEmails' must be of type 'array<string>' (the Pulumi CLI's config check; set a list with pulumi config set --path 'human-approval:approverEmails[0]' <value>, or as a YAML list in the stack file)",
+      ]);
 
       const yamlError = plan("yamlerror");
       assert.equal(yamlError.status, 2, yamlError.stderr);

@@ -247,7 +247,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
     it("routes GET, HEAD and POST on /requests/{id} (and GET /auth/callback, see signIn.test.ts) to the decision function by proxy integration", () => {
       const { resources, decisionFunction } = deployed.restApi;
       assert.deepEqual(resources.ofType(T.restResource).map((r) => r.inputs.pathPart).sort(), ["auth", "callback", "requests", "{id}"]);
-      const request = resources.one(T.restResource, `${deployed.restApi.name}-request`).id;
+      const request = resources.one(T.restResource, `${deployed.restApi.name}-path-requests-id`).id;
       assert.deepEqual(resources.ofType(T.restMethod).filter((m) => m.inputs.resourceId === request).map((m) => [m.inputs.httpMethod, m.inputs.authorization]).sort(), [["GET", "NONE"], ["HEAD", "NONE"], ["POST", "NONE"]]);
       for (const integration of resources.ofType(T.restIntegration)) {
         assert.equal(integration.inputs.type, "AWS_PROXY");
@@ -271,7 +271,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
 
     it("lets only this API's stage invoke the function, on the request route", () => {
       const { resources, decisionFunction } = deployed.restApi;
-      const permission = resources.one(T.permission, `${deployed.restApi.name}-invoke`);
+      const permission = resources.one(T.permission, `${deployed.restApi.name}-request-invoke`);
       assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
       assert.equal(permission.inputs.function, decisionFunction.state.name);
       assert.equal(permission.inputs.sourceArn, `${resources.one(T.restApi).state.executionArn}/approvals/*/requests/*`);
@@ -300,7 +300,7 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
 
     it("lets only this API invoke the function", () => {
       const { resources } = deployed.httpApi;
-      const permission = resources.one(T.permission, `${deployed.httpApi.name}-invoke`);
+      const permission = resources.one(T.permission, `${deployed.httpApi.name}-request-invoke`);
       assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
       assert.equal(permission.inputs.sourceArn, `${resources.one(T.httpApi).state.executionArn}/*/*/requests/*`);
     });

@@ -121,20 +121,20 @@ describe("sign-in infrastructure (Pulumi mocks)", function () {
       assert.deepEqual(DECISION_ROUTES.map((route) => [route.path, [...route.methods]]), [["/requests/{id}", ["GET", "HEAD", "POST"]], ["/auth/callback", ["GET"]]]);
     });
 
-    it("restApi: /auth/callback with GET by proxy integration, invocable by this stage on that route only; the request route keeps its names", () => {
+    it("restApi: /auth/callback with GET by proxy integration, invocable by this stage on that route only; every route's resources named after it", () => {
       const { resources, decision, name, callbackUrl } = on.restApi;
       const paths = resources.ofType(T.restResource).map((resource) => [resource.name.slice(name.length + 1), resource.inputs.pathPart]).sort();
-      assert.deepEqual(paths, [["auth", "auth"], ["auth-callback", "callback"], ["request", "{id}"], ["requests", "requests"]]);
-      const callback = resources.one(T.restResource, `${name}-auth-callback`);
-      assert.equal(callback.inputs.parentId, resources.one(T.restResource, `${name}-auth`).id);
+      assert.deepEqual(paths, [["path-auth", "auth"], ["path-auth-callback", "callback"], ["path-requests", "requests"], ["path-requests-id", "{id}"]]);
+      const callback = resources.one(T.restResource, `${name}-path-auth-callback`);
+      assert.equal(callback.inputs.parentId, resources.one(T.restResource, `${name}-path-auth`).id);
       const method = resources.one(T.restMethod, `${name}-sign-in-callback-get`);
       assert.deepEqual([method.inputs.httpMethod, method.inputs.resourceId, method.inputs.authorization, method.inputs.requestParameters], ["GET", callback.id, "NONE", undefined]);
       const integration = resources.one(T.restIntegration, `${name}-sign-in-callback-get-integration`);
       assert.deepEqual([integration.inputs.type, integration.inputs.uri], ["AWS_PROXY", decision.state.invokeArn]);
-      assert.deepEqual(resources.ofType(T.restMethod).map((entry) => entry.name.slice(name.length + 1)).sort(), ["get", "head", "post", "sign-in-callback-get"]);
+      assert.deepEqual(resources.ofType(T.restMethod).map((entry) => entry.name.slice(name.length + 1)).sort(), ["request-get", "request-head", "request-post", "sign-in-callback-get"]);
       const executionArn = resources.one(T.restApi).state.executionArn;
       const permissions = Object.fromEntries(resources.ofType(T.permission).map((permission) => [permission.name.slice(name.length + 1), permission.inputs.sourceArn]));
-      assert.equal(permissions.invoke, `${executionArn}/approvals/*/requests/*`);
+      assert.equal(permissions["request-invoke"], `${executionArn}/approvals/*/requests/*`);
       assert.equal(permissions["sign-in-callback-invoke"], `${executionArn}/approvals/GET/auth/callback`);
       assert.match(callbackUrl, /\/approvals$/, "the redirect URI is <callbackUrl>/auth/callback, the stage included");
     });
@@ -144,10 +144,10 @@ describe("sign-in infrastructure (Pulumi mocks)", function () {
       const routes = resources.ofType(T.httpRoute);
       assert.deepEqual(routes.map((route) => route.inputs.routeKey).sort(), ["GET /auth/callback", "GET /requests/{id}", "HEAD /requests/{id}", "POST /requests/{id}"]);
       assert.equal(new Set(routes.map((route) => route.inputs.target)).size, 1);
-      assert.deepEqual(routes.map((route) => route.name.slice(name.length + 1)).sort(), ["get", "head", "post", "sign-in-callback-get"]);
+      assert.deepEqual(routes.map((route) => route.name.slice(name.length + 1)).sort(), ["request-get", "request-head", "request-post", "sign-in-callback-get"]);
       const executionArn = resources.one(T.httpApi).state.executionArn;
       const permissions = Object.fromEntries(resources.ofType(T.permission).map((permission) => [permission.name.slice(name.length + 1), permission.inputs.sourceArn]));
-      assert.equal(permissions.invoke, `${executionArn}/*/*/requests/*`);
+      assert.equal(permissions["request-invoke"], `${executionArn}/*/*/requests/*`);
       assert.equal(permissions["sign-in-callback-invoke"], `${executionArn}/*/GET/auth/callback`);
     });
 

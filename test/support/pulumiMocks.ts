@@ -46,7 +46,7 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
     case "aws:lambda/functionUrl:FunctionUrl":
       return { functionUrl: `https://${id}.lambda-url.${REGION}.on.aws/` };
     case "aws:apigateway/restApi:RestApi":
-      return { rootResourceId: `${id}-root`, executionArn: arn("execute-api", id) };
+      return { rootResourceId: `${id}-root`, executionArn: arn("execute-api", id), name: inputs.name ?? `${name}-a1b2c3d` };
     case "aws:apigateway/stage:Stage":
       return { invokeUrl: `https://${inputs.restApi}.execute-api.${REGION}.amazonaws.com/${inputs.stageName}`, executionArn: arn("execute-api", `${inputs.restApi}/${inputs.stageName}`) };
     case "aws:apigatewayv2/api:Api":
