@@ -23,6 +23,8 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
   alarmEmail: config.alarmEmail,
   alarmTopicArn: config.alarmTopicArn,
+  deployerArn: config.deployerArn,
+  breakGlassRoleArn: config.breakGlassRoleArn,
   signIn: config.signIn,
 });
 

@@ -10,6 +10,7 @@ import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_T
 import { routeRequestEvents } from "./reminders";
 import { createSignInSecret, type SignInArgs } from "./signIn";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
+import { protectApprovalsTable, trustedPrincipals } from "./trustAnchors";
 import { DECISION_ENDPOINTS } from "./transports";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
@@ -54,6 +55,13 @@ export interface HumanApprovalWorkflowArgs {
   alarmEmail?: string;
   /** CloudWatch alarms to this existing SNS topic (it must let cloudwatch.amazonaws.com publish). */
   alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * The principal (IAM role or user ARN) that manages the approvals table and the topic's subscriptions; nobody
+   * else may subscribe, change the topic or the table's policy. Default: whoever runs `pulumi up`.
+   */
+  deployerArn?: string;
+  /** An operator role that may also write the approvals table and subscribe approvers (a documented repair path). */
+  breakGlassRoleArn?: string;
 }
 
 /**
@@ -257,11 +265,13 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       }, this);
     }
 
-    // Only this stack's functions publish; only the approvers' addresses can be subscribed, by email.
+    // Only this stack's functions write the table and publish; only the deployer subscribes, only approvers' addresses, by email.
+    const trusted = trustedPrincipals(args, partition, this);
+    protectApprovalsTable(name, { table, writerRoles: [requestFunction.executionRole.arn, decisionFunction.executionRole.arn], trusted }, this);
     const topicAccess = new aws.sns.TopicPolicy(`${name}-requests-policy`, {
       arn: topic.arn,
-      policy: pulumi.all([topic.arn, requestFunction.executionRole.arn, decisionFunction.executionRole.arn]).apply(([topicArn, requestRoleArn, decisionRoleArn]) =>
-        JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails })),
+      policy: pulumi.all([topic.arn, requestFunction.executionRole.arn, decisionFunction.executionRole.arn, trusted]).apply(([topicArn, requestRoleArn, decisionRoleArn, trustedArns]) =>
+        JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails, trusted: trustedArns })),
       ),
     }, { parent });
     // One subscription per approver, receiving only the messages meant for that address. The logical

@@ -39,6 +39,10 @@ export interface StackConfig {
   /** Where alarms go: an email address (the stack makes a topic), or an existing topic's ARN. */
   alarmEmail?: string;
   alarmTopicArn?: string;
+  /** Who manages the table and the topic's subscriptions; unset: whoever runs `pulumi up`. */
+  deployerArn?: string;
+  /** An operator role that may also write the approvals table and subscribe approvers. */
+  breakGlassRoleArn?: string;
 }
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
@@ -66,6 +70,8 @@ export const CONFIG_KEYS = {
   reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
   alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
   alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
+  deployerArn: { default: undefined, description: "ARN of the IAM role (or user) that runs pulumi up: the only principal that may subscribe to the approvals topic or change it and the approvals table's policy. Unset: whoever runs pulumi up." },
+  breakGlassRoleArn: { default: undefined, description: "Optional ARN of an operator role that may also write the approvals table and subscribe approvers, for a repair by hand." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -86,6 +92,7 @@ export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret"];
 // Deliberately plain: one @, no spaces, a dot in the domain. SNS does the real check when it emails.
 const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7E]{1,512}$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
 
 const shown = (value: string) => JSON.stringify(value);
@@ -207,6 +214,13 @@ class Reader {
     return [...new Set(list as number[])].sort((a, b) => b - a);
   }
 
+  /** An IAM role or user ARN exactly as `aws:PrincipalArn` carries it (no wildcard: it names one principal). */
+  principalArn(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value !== undefined && (!PRINCIPAL_ARN.test(value) || /[*?]/.test(value))) this.problem(key, value, "it must be the ARN of one IAM role or user, like arn:aws:iam::123456789012:role/deployer (not an assumed-role session ARN, no wildcard)");
+    return value;
+  }
+
   lambdaArn(key: ConfigKey): string | undefined {
     const value = this.value(key);
     if (value !== undefined && !LAMBDA_ARN.test(value)) this.problem(key, value, "it must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:deploy");
@@ -233,6 +247,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     reminderMinutesBeforeExpiry: [],
     alarmEmail: read.email("alarmEmail"),
     alarmTopicArn: read.topicArn("alarmTopicArn"),
+    deployerArn: read.principalArn("deployerArn"),
+    breakGlassRoleArn: read.principalArn("breakGlassRoleArn"),
   };
   config.reminderMinutesBeforeExpiry = read.minuteList("reminderMinutesBeforeExpiry", config.approvalTimeoutMinutes);
   if (config.alarmEmail && config.alarmTopicArn) {

@@ -20,6 +20,8 @@ import {
 } from "../../policy/rules";
 import { declaredUnder, settled, useMocks, valueOf } from "../support/pulumiMocks";
 
+const TRUSTED = { deployer: "arn:aws:iam::123456789012:role/deployer", accountRoot: "arn:aws:iam::123456789012:root" };
+
 /** Runs one resource policy on one resource; returns the violations it reported. */
 async function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): Promise<string[]> {
   const found: string[] = [];
@@ -166,7 +168,7 @@ describe("policy pack rules", () => {
   describe("sns-topics-covered-by-restrictive-policy", () => {
     const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
     const roles = ["arn:aws:iam::123456789012:role/request", "arn:aws:iam::123456789012:role/decision"];
-    const goodDocument = topicPolicy({ topic: topicArn, publisherRoles: roles, approverEmails: ["A@example.com"] });
+    const goodDocument = topicPolicy({ topic: topicArn, publisherRoles: roles, approverEmails: ["A@example.com"], trusted: TRUSTED });
     /** AWS's default topic policy: every principal of the account (AWS:SourceOwner) may subscribe, receive, publish. */
     const awsDefaultStatement = {
       Sid: "__default_statement_ID",
@@ -255,7 +257,7 @@ describe("policy pack rules", () => {
     const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
     it("passes a topic without its own policy, and one with topicPolicy()'s document", async () => {
       assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { displayName: "Approval requests" }), []);
-      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"] });
+      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"], trusted: TRUSTED });
       assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(good) }), []);
     });
     it("fails an open policy on the topic itself", async () => {
