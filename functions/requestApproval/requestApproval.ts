@@ -122,6 +122,13 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   });
   const request = stored.created ? fresh : stored.existing;
   const logFields = { requestRef: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
+  if (!stored.created && (request.inputDigest !== fresh.inputDigest || request.executionArn !== fresh.executionArn)) {
+    // Someone allowed to invoke this function stored a request under this execution's (predictable) name
+    // first: what the approvers were shown is not what this execution runs. Never reuse it.
+    deps.logger.warn("Approval request refused: another request is stored under this execution", { ...logFields, outcome: "refused", reason: "stored request differs" });
+    await Promise.allSettled(storedLinks.values()); // nothing of this invocation runs on into a later one
+    throw new InvalidApprovalRequest(`A request with another input is already stored for execution ${payload.execution.name}: it was not made by this execution, and its approvers never saw this execution's input. Nobody was emailed for this execution; start it again under a name nobody could guess.`);
+  }
 
   const state = effectiveState(request, now);
   if (!stored.created && (state === "pending" || state === "settling") && request.taskToken !== payload.taskToken) {
