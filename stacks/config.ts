@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
+import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
 
 export interface StackConfig {
@@ -89,8 +90,6 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>>;
 /** The secret config values, read as Pulumi secrets (outputs), never as plain strings. */
 export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret"];
 
-// Deliberately plain: one @, no spaces, a dot in the domain. SNS does the real check when it emails.
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7E]{1,512}$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
@@ -107,8 +106,9 @@ class Reader {
   }
 
   value(key: ConfigKey): string | undefined {
-    const value = this.raw[key];
-    return value === undefined || value.trim() === "" ? undefined : value.trim();
+    // ASCII blanks only: String.prototype.trim() also strips U+FEFF, which would hide it from the checks.
+    const value = this.raw[key]?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    return value === undefined || value === "" ? undefined : value;
   }
 
   integer(key: ConfigKey, min: number, max: number, allowed = `it must be a whole number from ${min} to ${max}`): number {
@@ -151,8 +151,9 @@ class Reader {
       this.problem(key, raw, "it must be a non-empty list of email addresses");
       return [];
     }
-    const emails = list.map((item: string) => item.trim());
-    for (const email of emails) if (!EMAIL.test(email)) this.problem(key, email, "each entry must be an email address like ops@example.com");
+    // Not String.prototype.trim(), which strips U+FEFF and other invisible characters without a word.
+    const emails = list.map((item: string) => item.replace(/^[ \t]+|[ \t]+$/g, ""));
+    for (const email of emails) if (normaliseAddress(email) === undefined) this.problem(key, email, "each entry must be an email address in printable ASCII like ops@example.com");
     const duplicates = emails.filter((email, index) => emails.findIndex((other) => other.toLowerCase() === email.toLowerCase()) !== index);
     if (duplicates.length > 0) this.problem(key, duplicates[0], "each address may appear only once");
     return emails;
@@ -185,7 +186,7 @@ class Reader {
 
   email(key: ConfigKey): string | undefined {
     const value = this.value(key);
-    if (value !== undefined && !EMAIL.test(value)) this.problem(key, value, "it must be an email address like platform@example.com");
+    if (value !== undefined && normaliseAddress(value) === undefined) this.problem(key, value, "it must be an email address in printable ASCII like platform@example.com");
     return value;
   }
 

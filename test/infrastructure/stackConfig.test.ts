@@ -42,6 +42,13 @@ describe("stack configuration", () => {
     });
   });
 
+  it("approverEmails and alarmEmail are printable ASCII addresses: an invisible or look-alike character is refused", () => {
+    for (const disguised of ["\ufeffops@example.com", "\u212Aate@example.com"]) {
+      assert.match(problemsOf({ ...valid, approverEmails: JSON.stringify([disguised]) })[0], /each entry must be an email address in printable ASCII/);
+      assert.match(problemsOf({ ...valid, alarmEmail: disguised })[0], /it must be an email address in printable ASCII/);
+    }
+  });
+
   it("deployerArn and breakGlassRoleArn name one IAM role or user, never a session or a wildcard", () => {
     const role = "arn:aws:iam::123456789012:role/ci/deployer";
     assert.equal(parseStackConfig({ ...valid, deployerArn: role }).deployerArn, role);
