@@ -6,7 +6,7 @@ import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATU
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms, serverErrorMetricOf } from "./alarms";
-import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
+import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
 import { createSignInSecret, type SignInArgs } from "./signIn";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
@@ -90,7 +90,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const approverEmails = args.approverEmails.map((email) => email.toLowerCase());
     const protectTable = args.tableDeletionProtection ?? true;
 
-    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests" }, { parent });
+    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests", tags: { [ROUTED_TOPIC_TAG]: "true" } }, { parent });
 
     const table = new aws.dynamodb.Table(`${name}-requests`, {
       billingMode: "PAY_PER_REQUEST",

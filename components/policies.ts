@@ -101,6 +101,12 @@ export function linkKeyPolicy(args: { account: string; partition: string; reques
 /** Tag the component puts on the approvals table when deletion protection is turned off; the policy pack reads it. */
 export const THROWAWAY_TABLE_TAG = "human-approval:throwaway";
 
+/**
+ * Tag the component puts on the approvals topic, whose per-approver routing lives in each subscription's
+ * filter policy; the policy pack then holds its subscriptions and its policy to that (only the deployer subscribes).
+ */
+export const ROUTED_TOPIC_TAG = "human-approval:per-approver-routing";
+
 /** Tag naming each Lambda function's role ("decision" or "request-approval"); the policy pack reads it. */
 export const FUNCTION_ROLE_TAG = "human-approval:role";
 
