@@ -24,6 +24,8 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
   alarmEmail: config.alarmEmail,
   alarmTopicArn: config.alarmTopicArn,
+  deployerArn: config.deployerArn,
+  breakGlassRoleArn: config.breakGlassRoleArn,
   signIn: config.signIn,
   // The physical names this stack has always had (log groups, alarms).
   namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,

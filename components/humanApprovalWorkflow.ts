@@ -6,10 +6,11 @@ import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATU
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
 import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms } from "./alarms";
-import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
+import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
 import { createSignInSecret, type SignInArgs } from "./signIn";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
+import { protectApprovalsTable, trustedPrincipals } from "./trustAnchors";
 import { DECISION_ENDPOINTS } from "./transports";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
@@ -67,6 +68,13 @@ export interface HumanApprovalWorkflowArgs {
    * Default true; false only for throwaway stacks (with `tableDeletionProtection: false`).
    */
   protectState?: boolean;
+  /**
+   * The principal (IAM role or user ARN) that manages the approvals table and the topic's subscriptions; nobody
+   * else may subscribe, change the topic or the table's policy. Default: whoever runs `pulumi up`.
+   */
+  deployerArn?: string;
+  /** An operator role that may also write the approvals table and subscribe approvers (a documented repair path). */
+  breakGlassRoleArn?: string;
 }
 
 /**
@@ -98,7 +106,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const approverEmails = args.approverEmails.map((email) => email.toLowerCase());
     const protectTable = args.tableDeletionProtection ?? true;
 
-    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests" }, stateOptions);
+    const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests", tags: { [ROUTED_TOPIC_TAG]: "true" } }, stateOptions);
 
     const table = new aws.dynamodb.Table(`${name}-requests`, {
       billingMode: "PAY_PER_REQUEST",
@@ -273,11 +281,13 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       }, this);
     }
 
-    // Only this stack's functions publish; only the approvers' addresses can be subscribed, by email.
+    // Only this stack's functions write the table and publish; only the deployer subscribes, only approvers' addresses, by email.
+    const trusted = trustedPrincipals(args, partition, this);
+    protectApprovalsTable(name, { table, writerRoles: [requestFunction.executionRole.arn, decisionFunction.executionRole.arn], trusted }, this);
     const topicAccess = new aws.sns.TopicPolicy(`${name}-requests-policy`, {
       arn: topic.arn,
-      policy: pulumi.all([topic.arn, requestFunction.executionRole.arn, decisionFunction.executionRole.arn]).apply(([topicArn, requestRoleArn, decisionRoleArn]) =>
-        JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails })),
+      policy: pulumi.all([topic.arn, requestFunction.executionRole.arn, decisionFunction.executionRole.arn, trusted]).apply(([topicArn, requestRoleArn, decisionRoleArn, trustedArns]) =>
+        JSON.stringify(topicPolicy({ topic: topicArn, publisherRoles: [requestRoleArn, decisionRoleArn], approverEmails, trusted: trustedArns })),
       ),
     }, { parent });
     // One subscription per approver, receiving only the messages meant for that address. The logical name is the

@@ -101,6 +101,12 @@ export function linkKeyPolicy(args: { account: string; partition: string; reques
 /** Tag the component puts on the approvals table when deletion protection is turned off; the policy pack reads it. */
 export const THROWAWAY_TABLE_TAG = "human-approval:throwaway";
 
+/**
+ * Tag the component puts on the approvals topic, whose per-approver routing lives in each subscription's
+ * filter policy; the policy pack then holds its subscriptions and its policy to that (only the deployer subscribes).
+ */
+export const ROUTED_TOPIC_TAG = "human-approval:per-approver-routing";
+
 /** Tag naming each Lambda function's role ("decision" or "request-approval"); the policy pack reads it. */
 export const FUNCTION_ROLE_TAG = "human-approval:role";
 
@@ -134,23 +140,82 @@ export interface ResourcePolicyStatement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
+/** The principals a trust-anchor policy names: who may manage it, and who may write through it. */
+export interface TrustedPrincipals {
+  /**
+   * The principal that runs `pulumi up` (config `deployerArn`, or the session's issuer found through
+   * aws.getCallerIdentity + aws.iam.getSessionContext): it manages the subscriptions, the topic and the table.
+   */
+  deployer: string;
+  /** Optional operator role (config `breakGlassRoleArn`) that may also write the table and subscribe, for a documented repair. */
+  breakGlass?: string;
+  /** The account's root user (`arn:<partition>:iam::<account>:root`): the last way back in if the deployer role is gone. */
+  accountRoot: string;
+}
+
+const present = (...arns: (string | undefined)[]) => arns.filter((arn): arn is string => Boolean(arn));
+
+/**
+ * SNS actions a topic policy can control that change who receives what (AWS lists the actions a topic
+ * policy accepts; SetSubscriptionAttributes, Unsubscribe and ConfirmSubscription are not among them).
+ */
+export const TOPIC_MANAGEMENT_ACTIONS = ["sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission", "sns:DeleteTopic", "sns:PutDataProtectionPolicy"];
+
 /**
  * The topic's resource policy. AWS's default topic policy lets every principal of the account
  * subscribe and publish: anyone could subscribe their own address and receive every link, or send
  * look-alike emails from the trusted sender. Explicit denies win over any identity policy:
  * - only this stack's function roles may publish;
- * - only the configured approvers' addresses may be subscribed, and only by email.
- * Admins can still change this policy, but not quietly: it is this stack's resource, and a preview shows it.
+ * - only the deployer (and the break-glass role) may subscribe: the per-approver routing is each
+ *   subscription's filter policy, so an approver who could subscribe their own address without one
+ *   would receive every other approver's link;
+ * - even they subscribe only the approvers' addresses, by email;
+ * - only the deployer (or the account's root user) may change the policy or delete the topic.
+ * What a topic policy cannot cover (README, security model): SetSubscriptionAttributes on an existing
+ * subscription (its filter policy) is authorised by identity policies only.
  */
-export function topicPolicy(args: { topic: string; publisherRoles: string[]; approverEmails: string[] }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
+export function topicPolicy(args: { topic: string; publisherRoles: string[]; approverEmails: string[]; trusted: TrustedPrincipals }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
   const subscribableEndpoints = args.approverEmails.map((email) => email.toLowerCase());
+  const { deployer, breakGlass, accountRoot } = args.trusted;
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "StackFunctionsPublish", Effect: "Allow", Principal: { AWS: args.publisherRoles }, Action: ["sns:Publish"], Resource: args.topic },
       { Sid: "NobodyElsePublishes", Effect: "Deny", Principal: "*", Action: ["sns:Publish"], Resource: args.topic, Condition: { ArnNotEquals: { "aws:PrincipalArn": args.publisherRoles } } },
+      { Sid: "OnlyTheDeployerSubscribes", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { ArnNotEquals: { "aws:PrincipalArn": present(deployer, breakGlass) } } },
       { Sid: "OnlyEmailSubscriptions", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEquals: { "sns:Protocol": "email" } } },
       { Sid: "OnlyApproverAddresses", Effect: "Deny", Principal: "*", Action: ["sns:Subscribe"], Resource: args.topic, Condition: { StringNotEqualsIgnoreCase: { "sns:Endpoint": subscribableEndpoints } } },
+      { Sid: "OnlyTheDeployerChangesTheTopic", Effect: "Deny", Principal: "*", Action: TOPIC_MANAGEMENT_ACTIONS, Resource: args.topic, Condition: { ArnNotEquals: { "aws:PrincipalArn": present(deployer, accountRoot) } } },
+    ],
+  };
+}
+
+/**
+ * Every DynamoDB action that changes a table's items. Transactions (TransactWriteItems) and batches are
+ * authorised as the PutItem, UpdateItem and DeleteItem they contain, so these cover them too.
+ */
+export const TABLE_WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"];
+
+/**
+ * Actions that would lift the write deny without a write: replacing or removing this policy, or removing
+ * the table (a new table of the same name has no policy) or adding a replica (written in another Region).
+ */
+export const TABLE_GUARD_ACTIONS = ["dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:CreateTableReplica", "dynamodb:UpdateTimeToLive"];
+
+/**
+ * The approvals table's resource policy: the decision rests on what this table records (the verify
+ * step checks the workflow's output against it), so only the two function roles may change its items,
+ * whatever any identity policy in the account says (PowerUserAccess, AmazonDynamoDBFullAccess). The
+ * deployer keeps managing the table and this policy; the account's root user can always remove the
+ * policy (DynamoDB's own lock-out guard), which is the way back if the deployer role is gone.
+ */
+export function approvalsTablePolicy(args: { table: string; writerRoles: string[]; trusted: TrustedPrincipals }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
+  const { deployer, breakGlass, accountRoot } = args.trusted;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "OnlyStackFunctionsWrite", Effect: "Deny", Principal: "*", Action: TABLE_WRITE_ACTIONS, Resource: args.table, Condition: { ArnNotEquals: { "aws:PrincipalArn": present(...args.writerRoles, breakGlass) } } },
+      { Sid: "OnlyTheDeployerManagesTheTable", Effect: "Deny", Principal: "*", Action: TABLE_GUARD_ACTIONS, Resource: args.table, Condition: { ArnNotEquals: { "aws:PrincipalArn": present(deployer, accountRoot) } } },
     ],
   };
 }

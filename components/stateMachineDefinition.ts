@@ -109,11 +109,11 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
     },
     [STATE_NAMES.verifyDecision]: {
       Type: "Task",
-      Comment: "Goes on only if the decision received is the one the approvers' votes settled (SendTaskSuccess cannot be scoped, and the token is readable).",
+      Comment: "Goes on only if the decision received is the one the approvers' votes settled (SendTaskSuccess cannot be scoped, and the token is readable), about this execution's own input.",
       Resource: integration("invoke"),
       Parameters: {
         FunctionName: args.requestFunctionArn,
-        Payload: { kind: "verify", execution: { "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name" }, "approval.$": "$.approval" },
+        Payload: { kind: "verify", execution: { "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name" }, "approval.$": "$.approval", "executionInput.$": "$$.Execution.Input" },
       },
       ResultPath: null,
       Retry: [

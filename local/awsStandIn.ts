@@ -6,6 +6,7 @@
  * the faults a real network has (a reply lost after the call was applied, a hung connection,
  * throttling), so tests exercise the SDK's real timeouts and retries.
  */
+import { refuseForeignRequests } from "./gateway";
 import { EventEmitter } from "node:events";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -103,6 +104,8 @@ export class AwsStandIn {
     this.server = createServer((request, response) => {
       this.route(request, response).catch((error: Error) => sendJson(response, 500, { __type: "InternalFailure", message: error.message }));
     });
+    // It can make links (GenerateMac) and answer tasks: nobody but this machine's SDK clients may reach it.
+    refuseForeignRequests(this.server, "The local AWS stand-in");
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(0, "127.0.0.1", () => resolve());

@@ -1,6 +1,7 @@
 /** DynamoDB for the local mode and the tests: dynalite in this process, reached over HTTP on 127.0.0.1. */
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { AddressInfo } from "node:net";
+import { refuseForeignRequests } from "./gateway";
 import { APPROVALS_TABLE_KEY, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 
 // dynalite ships no type declarations.
@@ -15,6 +16,7 @@ export interface LocalDynamoDb {
 
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  refuseForeignRequests(server, "The local DynamoDB");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());

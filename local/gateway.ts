@@ -15,8 +15,8 @@ export type LocalRoute = (request: IncomingMessage, body: Buffer, url: URL) => P
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The local control API (start executions, read their outcome): for this machine's own scripts only. */
-const CONTROL_PATH = /^\/executions(\/|$)/;
+/** The local control API (start executions, read their outcome, the stack's outputs): for this machine's own scripts only. */
+const CONTROL_PATH = /^\/(executions(\/|$)|stack-outputs$)/;
 /** Where the gateway listens unless told otherwise; `npm start -- --host` sets LOCAL_GATEWAY_HOST. */
 export const DEFAULT_HOST = "127.0.0.1";
 const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -31,15 +31,41 @@ export function isLoopbackHost(host: string): boolean {
  * (a loopback peer), name this gateway by a loopback name in its Host header (a DNS-rebinding page
  * names its own domain), and not come from another site (a browser says so in Sec-Fetch-Site or Origin).
  */
-export function controlApiRefusal(request: { headers: Record<string, string | string[] | undefined>; peer?: string }, port: number): string | undefined {
-  if (!request.peer || !LOOPBACK_ADDRESS.test(request.peer)) return "The control API answers only requests from this machine.";
+export function controlApiRefusal(request: { headers: Record<string, string | string[] | undefined>; peer?: string }, port: number, what = "The control API"): string | undefined {
+  if (!request.peer || !LOOPBACK_ADDRESS.test(request.peer)) return `${what} answers only requests from this machine.`;
   const host = String(request.headers.host ?? "").toLowerCase();
-  if (!LOOPBACK_NAMES.some((name) => host === `${name}:${port}`)) return `The control API answers only requests addressed to 127.0.0.1:${port} or localhost:${port}, not ${JSON.stringify(host)}.`;
+  if (!LOOPBACK_NAMES.some((name) => host === `${name}:${port}`)) return `${what} answers only requests addressed to 127.0.0.1:${port} or localhost:${port}, not ${JSON.stringify(host)}.`;
   const fetchSite = request.headers["sec-fetch-site"];
-  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return "The control API refuses requests from other sites.";
+  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return `${what} refuses requests from other sites.`;
   const origin = request.headers.origin;
-  if (origin !== undefined && !LOOPBACK_NAMES.some((name) => origin === `http://${name}:${port}`)) return "The control API refuses requests from other sites.";
+  if (origin !== undefined && !LOOPBACK_NAMES.some((name) => origin === `http://${name}:${port}`)) return `${what} refuses requests from other sites.`;
   return undefined;
+}
+
+/**
+ * Makes a local stand-in server (the AWS stand-in, dynalite) answer only this machine's SDK clients, as the
+ * control API does: a web page that rebinds its own name to 127.0.0.1, or posts across sites, gets a 403
+ * before any handler runs. Call before `listen`.
+ */
+export function refuseForeignRequests(server: Server, what: string): void {
+  const handlers = server.listeners("request") as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.removeAllListeners("request");
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const refusal = controlApiRefusal({ headers: request.headers, peer: request.socket.remoteAddress }, (server.address() as AddressInfo).port, what);
+    if (refusal) return void response.writeHead(403, { "Content-Type": "application/json" }).end(JSON.stringify({ __type: "AccessDeniedException", message: refusal }));
+    for (const handler of handlers) handler(request, response);
+  });
+}
+
+/**
+ * Why a request may not reach the pages, or undefined if it may: its Host must name this gateway (a
+ * loopback name, or with --host 0.0.0.0 one of this machine's addresses) at its port. A DNS-rebinding
+ * page names its own domain, and would otherwise read review pages as the same origin.
+ */
+export function pageHostRefusal(hostHeader: string | undefined, port: number, listenHost: string): string | undefined {
+  const host = String(hostHeader ?? "").toLowerCase();
+  const names = [...LOOPBACK_NAMES, ...(WILDCARD_HOSTS.includes(listenHost) ? networkAddresses() : isLoopbackHost(listenHost) ? [] : [linkHost(listenHost)])];
+  return names.some((name) => host === `${name}:${port}`) ? undefined : `This server answers only requests addressed to it (127.0.0.1:${port}), not ${JSON.stringify(host)}.`;
 }
 
 /** Addresses the gateway may listen on: this machine only (loopback), or every interface. */
@@ -109,6 +135,9 @@ export async function startGateway(options: {
       const refusal = controlApiRefusal({ headers: request.headers, peer: request.socket.remoteAddress }, port);
       if (refusal) return void response.writeHead(403, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify({ error: refusal }));
     }
+    // The pages take cross-site navigations (a link clicked in webmail), but only under this server's own name.
+    const hostRefusal = pageHostRefusal(request.headers.host, port, host);
+    if (hostRefusal) return void response.writeHead(403, { "Content-Type": "text/plain; charset=utf-8" }).end(hostRefusal);
     const local = await options.localRoute?.(request, body, url);
     if (local) {
       response.writeHead(local.statusCode, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(local.body, null, 2));

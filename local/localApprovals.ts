@@ -68,7 +68,10 @@ export interface LocalApprovals {
   callbackUrl: string;
   /** Base URL of the local server, including the `/executions` control API. */
   origin: string;
-  startExecution(input: unknown): LocalExecution;
+  /** Starts an execution; `name` as StartExecution's (default: a fresh unique one). */
+  startExecution(input: unknown, name?: string): LocalExecution;
+  /** Invokes the request function directly, as a principal with lambda:InvokeFunction on it could. */
+  invokeRequestFunction(payload: unknown): Promise<unknown>;
   /** The local AWS stand-in (SNS, KMS, Step Functions), for tests that inject faults or read history. */
   standIn: AwsStandIn;
   /** The local DynamoDB's endpoint and table, for tests that read what was stored. */
@@ -250,8 +253,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       partition: "aws",
     });
 
-    startExecution = (input) => {
-      const executionName = `local-${new Date().toISOString().replace(/[-:.TZ]/g, "")}-${randomBytes(3).toString("hex")}`;
+    startExecution = (input, name) => {
+      const executionName = name ?? `local-${new Date().toISOString().replace(/[-:.TZ]/g, "")}-${randomBytes(3).toString("hex")}`;
       const executionArn = `${LOCAL_ARN_PREFIX}:execution:${LOCAL_STATE_MACHINE_NAME}:${executionName}`;
       const taskToken = newTaskToken();
       const isThisExecution = (email: PublishedEmail) => email.message.includes(`\nExecution:  ${executionName}\n`);
@@ -326,7 +329,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       transport: options.transport,
       callbackUrl: gateway.callbackUrl,
       origin: gateway.origin,
-      startExecution: (input) => startExecution(input),
+      startExecution: (input, name) => startExecution(input, name),
+      invokeRequestFunction: (payload) => requestApproval(payload, { awsRequestId: randomUUID() }),
       standIn,
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,

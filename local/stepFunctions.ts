@@ -60,7 +60,7 @@ export function runExecution(definition: StateMachineDefinition, input: unknown,
       retryIntervalOverrides: { [STATE_NAMES.requestApproval]: 20, [STATE_NAMES.notifyExpiry]: 20, [STATE_NAMES.verifyDecision]: 20 },
     },
     context: {
-      Execution: { Id: context.executionArn, Name: context.executionName },
+      Execution: { Id: context.executionArn, Name: context.executionName, Input: input },
       StateMachine: { Id: context.executionArn.replace(":execution:", ":stateMachine:").replace(/:[^:]+$/, ""), Name: context.stateMachineName },
       Task: { Token: context.taskToken },
     } as never,

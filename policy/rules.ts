@@ -4,7 +4,7 @@
  * so tests call each rule directly with passing and failing resources.
  */
 // The component's pure IAM module (no imports of its own), so the pack and the stack share one list.
-import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS, THROWAWAY_TABLE_TAG } from "../components/policies";
+import { FUNCTION_ROLE_TAG, LOG_DELIVERY_ACTIONS, ROUTED_TOPIC_TAG, TABLE_GUARD_ACTIONS, TABLE_WRITE_ACTIONS, THROWAWAY_TABLE_TAG } from "../components/policies";
 export { THROWAWAY_TABLE_TAG };
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
@@ -133,6 +133,23 @@ function conditionKeys(statement: Statement, kind: "narrowing" | "excluding"): s
 const conditionedOn = (statement: Statement, kind: "narrowing" | "excluding", keys: string[]) =>
   conditionKeys(statement, kind).some((key) => keys.includes(key));
 
+/** Is `action` denied to every principal except those a negated condition on one of `keys` leaves out? */
+const deniedToAllBut = (statements: Statement[], action: string, keys: string[]) =>
+  statements.some((statement) => statement.Effect === "Deny" && appliesToEveryone(statement) && coveredActions(statement, [action]).length > 0 && conditionedOn(statement, "excluding", keys));
+
+/** IAM matches `*` and `?` anywhere: "kms:GenerateMa?" is as much a wildcard as "kms:*". */
+const isWildcard = (pattern: string) => /[*?]/.test(pattern);
+
+/**
+ * A resource pattern that is as good as "*": a wildcard in the partition, service, Region or account
+ * ("arn:aws:*:*:*:*", "arn:*"), or a resource part that is nothing but wildcards ("arn:aws:kms:eu-west-1:1:*").
+ */
+function coversAnyResource(resource: string): boolean {
+  const parts = resource.split(":");
+  if (parts.length < 6) return isWildcard(resource) || resource === "*";
+  return parts.slice(0, 5).some(isWildcard) || /^[*?/]+$/.test(parts.slice(5).join(":"));
+}
+
 export const noWildcardActions = resourcePolicy(
   "no-iam-wildcard-actions",
   "IAM policies, role inline policies included, name every action, and use Resource \"*\" only for actions without resource-level permissions (SendTask*, log delivery).",
@@ -141,8 +158,8 @@ export const noWildcardActions = resourcePolicy(
     for (const { where, statements } of permissionDocuments(type, props)) {
       for (const statement of statements.filter(isAllow)) {
         const actions = asList(statement.Action).map(String);
-        for (const action of actions.filter((action) => action.includes("*"))) report(`The action "${action}" is a wildcard: name each action.${where}`);
-        if (asList(statement.Resource).includes("*")) {
+        for (const action of actions.filter(isWildcard)) report(`The action "${action}" is a wildcard: name each action.${where}`);
+        if (asList(statement.Resource).map(String).some(coversAnyResource)) {
           for (const action of actions.filter((action) => !ACTIONS_ALLOWED_ON_ANY_RESOURCE.has(action))) {
             report(`The action "${action}" is allowed on Resource "*": scope it to this stack's resources.${where}`);
           }
@@ -262,7 +279,7 @@ const SNS_GUARDED_ACTIONS = ["sns:Subscribe", "sns:Receive", "sns:ListSubscripti
  * missing Deny: of sns:Publish by principals outside a list (aws:PrincipalArn), or of sns:Subscribe
  * other than by email to an approver's address (sns:Protocol / sns:Endpoint).
  */
-function topicPolicyProblems(document: PolicyDocument): string[] {
+function topicPolicyProblems(document: PolicyDocument, routed: boolean): string[] {
   const statements = statementsOf(document);
   const problems: string[] = [];
   for (const statement of statements.filter((statement) => isAllow(statement) && appliesToEveryone(statement))) {
@@ -271,16 +288,24 @@ function topicPolicyProblems(document: PolicyDocument): string[] {
       problems.push(`its Allow statement${sidOf(statement)} gives every principal ${open.join(", ")}: name the principals, or narrow it with a condition on aws:PrincipalArn or aws:SourceArn`);
     }
   }
-  const denies = (action: string, keys: string[]) =>
-    statements.some((statement) => statement.Effect === "Deny" && appliesToEveryone(statement) && coveredActions(statement, [action]).length > 0 && conditionedOn(statement, "excluding", keys));
+  const denies = (action: string, keys: string[]) => deniedToAllBut(statements, action, keys);
   if (!denies("sns:Publish", ["aws:principalarn"])) {
     problems.push("it has no Deny of sns:Publish for every principal outside a list (a negated condition on aws:PrincipalArn): anyone whose own policies allow it could send look-alike approval emails");
   }
-  if (!denies("sns:Subscribe", ["sns:protocol", "sns:endpoint"])) {
-    problems.push("it has no Deny of sns:Subscribe for other protocols or addresses (a negated condition on sns:Protocol or sns:Endpoint): anyone in the account could subscribe their own address and receive every link");
+  if (!denies("sns:Subscribe", ["sns:endpoint"])) {
+    problems.push("it has no Deny of sns:Subscribe for other addresses (a negated condition on sns:Endpoint): anyone in the account could subscribe their own address and receive every link");
+  }
+  if (!denies("sns:Subscribe", ["sns:protocol"])) {
+    problems.push("it has no Deny of sns:Subscribe by other protocols (a negated condition on sns:Protocol): an approver's address could be subscribed over HTTP, SQS or Lambda, which another principal reads");
+  }
+  if (routed && !denies("sns:Subscribe", ["aws:principalarn"])) {
+    problems.push("it has no Deny of sns:Subscribe for every principal but the deployer (a negated condition on aws:PrincipalArn): an approver could subscribe their own address without a filter policy and receive every other approver's link");
   }
   return problems;
 }
+
+/** The approvals topic: its per-approver routing is each subscription's filter policy. */
+const isRouted = (topic: Pick<PolicyResource, "props">) => known(() => (topic.props.tags as Record<string, unknown> | undefined)?.[ROUTED_TOPIC_TAG]) === "true";
 
 /**
  * Every topic is covered by an `aws.sns.TopicPolicy` (without one, AWS's default policy lets every
@@ -309,7 +334,7 @@ export const topicsCoveredByRestrictivePolicy: StackValidationPolicy = {
       const document = parseDocument(known(() => topicPolicy.props.policy));
       if (document === undefined) return;
       const topic = topics.find((candidate) => coveredArns[index] !== undefined && arnOf(candidate) === coveredArns[index]);
-      for (const problem of topicPolicyProblems(document)) {
+      for (const problem of topicPolicyProblems(document, topic !== undefined && isRouted(topic))) {
         report(`The policy of topic "${coveredArns[index] ?? "(unknown)"}" is too open: ${problem}.`, topic?.urn ?? topicPolicy.urn);
       }
     });
@@ -328,7 +353,7 @@ export const topicInlinePolicyRestrictive = resourcePolicy(
   ({ props }, report) => {
     const document = parseDocument(props.policy);
     if (document === undefined) return;
-    for (const problem of topicPolicyProblems(document)) report(`The topic's own policy is too open: ${problem}.`);
+    for (const problem of topicPolicyProblems(document, isRouted({ props }))) report(`The topic's own policy is too open: ${problem}.`);
   },
 );
 
@@ -372,6 +397,86 @@ export const publicUrlOnlyOnDecisionFunction: StackValidationPolicy = {
   },
 };
 
+/**
+ * Every subscription of the approvals topic routes one approver's messages to that approver only: email, and
+ * the filter policy {"approver": ["<the address in lower case>"]} on the message attributes. Without it, the
+ * subscriber receives every approver's link.
+ */
+export const approverSubscriptionsFiltered: StackValidationPolicy = {
+  name: "approver-subscriptions-filtered",
+  description: "Every subscription of the approvals topic is an email subscription with the filter policy {\"approver\": [its own address]}.",
+  enforcementLevel: "mandatory",
+  validateStack: (args: Pick<StackValidationArgs, "resources">, report) => {
+    const routedTopics = args.resources.filter((resource) => resource.type === "aws:sns/topic:Topic" && isRouted(resource)).map((topic) => known(() => topic.props.arn as string | undefined));
+    for (const subscription of args.resources.filter((resource) => resource.type === "aws:sns/topicSubscription:TopicSubscription")) {
+      const topicArn = known(() => subscription.props.topic as string | undefined);
+      // An unknown ARN could be the approvals topic's: decided at update.
+      if (topicArn === undefined || routedTopics.includes(undefined) || !routedTopics.includes(topicArn)) continue;
+      const endpoint = String(known(() => subscription.props.endpoint) ?? "");
+      if (subscription.props.protocol !== "email") {
+        report(`The approvals topic's subscription of "${endpoint}" uses protocol "${subscription.props.protocol}": only email subscriptions, each filtered to its own address.`, subscription.urn);
+        continue;
+      }
+      const raw = known(() => subscription.props.filterPolicy);
+      let filter: unknown;
+      try {
+        filter = typeof raw === "string" ? JSON.parse(raw) : raw;
+      } catch {
+        filter = undefined;
+      }
+      const expected = JSON.stringify({ approver: [endpoint.toLowerCase()] });
+      if (JSON.stringify(filter) !== expected || subscription.props.filterPolicyScope !== "MessageAttributes") {
+        report(`The approvals topic's subscription of "${endpoint}" receives other approvers' links: set filterPolicy to ${expected} and filterPolicyScope to "MessageAttributes".`, subscription.urn);
+      }
+    }
+  },
+};
+
+/**
+ * The link key (an HMAC key) makes every approver's link: its policy must deny GenerateMac and VerifyMac to
+ * every principal but the named ones (a negated aws:PrincipalArn condition), whatever their identity policies say.
+ */
+export const linkKeyDenied = resourcePolicy(
+  "link-key-deny",
+  "An HMAC (GENERATE_VERIFY_MAC) KMS key's policy denies kms:GenerateMac and kms:VerifyMac to every principal but the named ones.",
+  "aws:kms/key:Key",
+  ({ props }, report) => {
+    if (props.keyUsage !== "GENERATE_VERIFY_MAC") return;
+    const statements = statementsOf(parseDocument(props.policy));
+    for (const action of ["kms:GenerateMac", "kms:VerifyMac"]) {
+      if (!deniedToAllBut(statements, action, ["aws:principalarn"])) report(`The key's policy has no Deny of ${action} for every principal but the named ones (a negated condition on aws:PrincipalArn): anyone whose identity policy allows it could make working links.`);
+    }
+  },
+);
+
+/**
+ * The approvals table decides what the workflow accepts (the verify step checks against it): every table
+ * carries a resource policy that denies every item write, and the changes that would lift that deny, to every
+ * principal but the named ones. A stack policy: it matches policies to tables by ARN (unknown in preview: skipped).
+ */
+export const tableWriteDeny: StackValidationPolicy = {
+  name: "dynamodb-table-write-deny",
+  description: "Every DynamoDB table has a resource policy denying item writes (and policy or table changes) to every principal but the named ones.",
+  enforcementLevel: "mandatory",
+  validateStack: (args: Pick<StackValidationArgs, "resources">, report) => {
+    const policies = args.resources.filter((resource) => resource.type === "aws:dynamodb/resourcePolicy:ResourcePolicy");
+    const policyArns = policies.map((policy) => known(() => policy.props.resourceArn as string | undefined));
+    for (const table of args.resources.filter((resource) => resource.type === "aws:dynamodb/table:Table")) {
+      const arn = known(() => table.props.arn as string | undefined);
+      if (arn === undefined || policyArns.includes(undefined)) continue;
+      const policy = policies[policyArns.indexOf(arn)];
+      const document = policy && parseDocument(known(() => policy.props.policy));
+      if (!policy || document === undefined) {
+        report(`The table "${arn}" has no aws.dynamodb.ResourcePolicy: any principal with dynamodb:PutItem could forge a decision. Declare one built by approvalsTablePolicy().`, table.urn);
+        continue;
+      }
+      const statements = statementsOf(document);
+      const open = [...TABLE_WRITE_ACTIONS, ...TABLE_GUARD_ACTIONS].filter((action) => !deniedToAllBut(statements, action, ["aws:principalarn"]));
+      if (open.length > 0) report(`The table "${arn}"'s resource policy does not deny ${open.join(", ")} to every principal but the named ones (a negated condition on aws:PrincipalArn).`, table.urn);
+    }
+  },
+};
+
 export const HUMAN_APPROVAL_POLICIES: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   noWildcardActions,
   noAllowNotActionOrNotResource,
@@ -385,4 +490,7 @@ export const HUMAN_APPROVAL_POLICIES: Array<ResourceValidationPolicy | StackVali
   tableTtlAndRecovery,
   tableDeletionProtection,
   publicUrlOnlyOnDecisionFunction,
+  approverSubscriptionsFiltered,
+  linkKeyDenied,
+  tableWriteDeny,
 ];

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
+import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
 import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
@@ -40,6 +41,10 @@ export interface StackConfig {
   /** Where alarms go: an email address (the stack makes a topic), or an existing topic's ARN. */
   alarmEmail?: string;
   alarmTopicArn?: string;
+  /** Who manages the table and the topic's subscriptions; unset: whoever runs `pulumi up`. */
+  deployerArn?: string;
+  /** An operator role that may also write the approvals table and subscribe approvers. */
+  breakGlassRoleArn?: string;
 }
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
@@ -67,6 +72,8 @@ export const CONFIG_KEYS = {
   reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
   alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
   alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
+  deployerArn: { default: undefined, description: "ARN of the IAM role (or user) that runs pulumi up: the only principal that may subscribe to the approvals topic or change it and the approvals table's policy. Unset: whoever runs pulumi up." },
+  breakGlassRoleArn: { default: undefined, description: "Optional ARN of an operator role that may also write the approvals table and subscribe approvers, for a repair by hand." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -84,9 +91,8 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>>;
 /** The secret config values, read as Pulumi secrets (outputs), never as plain strings. */
 export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret"];
 
-// Deliberately plain: one @, no spaces, a dot in the domain. SNS does the real check when it emails.
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7E]{1,512}$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
 
 const shown = (value: string) => JSON.stringify(value);
@@ -104,8 +110,9 @@ class Reader {
   }
 
   value(key: ConfigKey): string | undefined {
-    const value = this.raw[key];
-    return value === undefined || value.trim() === "" ? undefined : value.trim();
+    // ASCII blanks only: String.prototype.trim() also strips U+FEFF, which would hide it from the checks.
+    const value = this.raw[key]?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    return value === undefined || value === "" ? undefined : value;
   }
 
   integer(key: ConfigKey, min: number, max: number, allowed = `it must be a whole number from ${min} to ${max}`): number {
@@ -148,8 +155,9 @@ class Reader {
       this.problem(key, raw, "it must be a non-empty list of email addresses");
       return [];
     }
-    const emails = list.map((item: string) => item.trim());
-    for (const email of emails) if (!EMAIL.test(email)) this.problem(key, email, "each entry must be an email address like ops@example.com");
+    // Not String.prototype.trim(), which strips U+FEFF and other invisible characters without a word.
+    const emails = list.map((item: string) => item.replace(/^[ \t]+|[ \t]+$/g, ""));
+    for (const email of emails) if (normaliseAddress(email) === undefined) this.problem(key, email, "each entry must be an email address in printable ASCII like ops@example.com");
     const duplicates = emails.filter((email, index) => emails.findIndex((other) => other.toLowerCase() === email.toLowerCase()) !== index);
     if (duplicates.length > 0) this.problem(key, duplicates[0], "each address may appear only once");
     return emails;
@@ -182,7 +190,7 @@ class Reader {
 
   email(key: ConfigKey): string | undefined {
     const value = this.value(key);
-    if (value !== undefined && !EMAIL.test(value)) this.problem(key, value, "it must be an email address like platform@example.com");
+    if (value !== undefined && normaliseAddress(value) === undefined) this.problem(key, value, "it must be an email address in printable ASCII like platform@example.com");
     return value;
   }
 
@@ -212,6 +220,13 @@ class Reader {
     return [...new Set(list as number[])].sort((a, b) => b - a);
   }
 
+  /** An IAM role or user ARN exactly as `aws:PrincipalArn` carries it (no wildcard: it names one principal). */
+  principalArn(key: ConfigKey): string | undefined {
+    const value = this.value(key);
+    if (value !== undefined && (!PRINCIPAL_ARN.test(value) || /[*?]/.test(value))) this.problem(key, value, "it must be the ARN of one IAM role or user, like arn:aws:iam::123456789012:role/deployer (not an assumed-role session ARN, no wildcard)");
+    return value;
+  }
+
   lambdaArn(key: ConfigKey): string | undefined {
     const value = this.value(key);
     if (value !== undefined && !LAMBDA_ARN.test(value)) this.problem(key, value, "it must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:deploy");
@@ -238,6 +253,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     reminderMinutesBeforeExpiry: [],
     alarmEmail: read.email("alarmEmail"),
     alarmTopicArn: read.topicArn("alarmTopicArn"),
+    deployerArn: read.principalArn("deployerArn"),
+    breakGlassRoleArn: read.principalArn("breakGlassRoleArn"),
   };
   // Bounded by the timeout only when the timeout itself is good: a bad timeout is its own one problem.
   config.reminderMinutesBeforeExpiry = read.minuteList("reminderMinutesBeforeExpiry", read.bad.has("approvalTimeoutMinutes") ? MAX_APPROVAL_TIMEOUT_MINUTES : config.approvalTimeoutMinutes);

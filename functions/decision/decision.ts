@@ -1,3 +1,4 @@
+import { normaliseAddress } from "../shared/address";
 import { isLinkId, toPublicView, type ApprovalLink, type ApprovalRequest } from "../shared/approvalRequest";
 import { composeOutcomeNotice } from "../shared/email";
 import { effectiveState, transition, type Answer, type LifecycleEvent, type Transition } from "../shared/lifecycle";
@@ -82,7 +83,8 @@ function lifecycleEventOf(http: HttpRequest, link: ApprovalLink, signedIn?: Veri
   };
 }
 
-const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+// Both sides are in their one normalised form (functions/shared/address.ts); anything else never matches.
+const sameAddress = (a: string, b: string) => normaliseAddress(a) !== undefined && normaliseAddress(a) === normaliseAddress(b);
 const linkUrlOf = (http: HttpRequest, linkId: string) => `${http.publicBaseUrl}/requests/${linkId}`;
 
 /**

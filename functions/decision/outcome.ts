@@ -36,7 +36,7 @@ export type Outcome =
 
 export const ALLOWED_METHODS = "GET, HEAD, POST";
 /** Failures of a sign-in that say "who you are is not allowed", rather than "this request is malformed". */
-const FORBIDDEN_SIGN_IN_FAILURES: ReadonlySet<SignInFailure> = new Set(["cancelled", "emailMissing", "emailNotVerified"]);
+const FORBIDDEN_SIGN_IN_FAILURES: ReadonlySet<SignInFailure> = new Set(["cancelled", "emailMissing", "emailNotVerified", "emailNotPlain"]);
 
 const CLOSED_STATES: ReadonlySet<EffectiveState> = new Set(["expired", "withdrawn", "closed"]);
 

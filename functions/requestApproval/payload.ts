@@ -15,6 +15,14 @@ export interface RequestApprovalPayload {
   input: unknown;
 }
 
+/**
+ * What "Request approval" receives as `input` for an execution input: the state machine's first states
+ * keep an object as it is and wrap anything else as {"input": value} (components/stateMachineDefinition.ts).
+ */
+export function requestInputOf(executionInput: unknown): unknown {
+  return typeof executionInput === "object" && executionInput !== null && !Array.isArray(executionInput) ? executionInput : { input: executionInput };
+}
+
 export interface ExpiryPayload {
   kind: "expired";
   execution: { id: string; name: string };
@@ -84,7 +92,8 @@ export function parseRequestApprovalPayload(event: unknown): RequestFunctionPayl
   }
   if (payload.kind === "verify") {
     if (problems.length > 0) throw new InvalidApprovalPayload(`The verification payload lacks ${problems.join(", ")}.`);
-    return { kind: "verify", execution: payload.execution!, approval: (payload as { approval?: unknown }).approval };
+    const { approval, executionInput } = payload as { approval?: unknown; executionInput?: unknown };
+    return { kind: "verify", execution: payload.execution!, approval, executionInput };
   }
   if (!nonEmptyString(payload.taskToken)) problems.push("taskToken");
   if (!nonEmptyString(payload.stateMachine?.name)) problems.push("stateMachine.name");

@@ -1,3 +1,4 @@
+import { normaliseAddress } from "../shared/address";
 import { linkKey, requestRefFor, type ApprovalRequest } from "../shared/approvalRequest";
 import { composeApprovalEmail, composeOutcomeNotice, composeRequesterNotice } from "../shared/email";
 import { effectiveState, transition } from "../shared/lifecycle";
@@ -35,23 +36,22 @@ export interface RequestApprovalResult {
   emailsSent: number;
 }
 
-// Printable ASCII only: an invisible or look-alike character could make the requester pass for someone
-// else and slip past separation of duties.
-const PRINTABLE_ASCII = /^[\x21-\x7E]+$/;
-const EMAIL_SHAPE = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
 
 /** Who is asked to vote on this request, or the reason it can never settle. */
 export function askedApprovers(input: unknown, requestedBy: string | undefined, deps: Pick<RequestApprovalDependencies, "approverEmails" | "requiredApprovals" | "allowSelfApproval">): string[] {
   const fields = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
-  if (fields.requestedBy !== undefined && !(typeof fields.requestedBy === "string" && PRINTABLE_ASCII.test(fields.requestedBy.trim()) && EMAIL_SHAPE.test(fields.requestedBy.trim()))) {
-    throw new InvalidApprovalRequest(`Input requestedBy is ${JSON.stringify(fields.requestedBy)}: it must be an email address.`);
+  // One stored form (printable ASCII, lower case): an invisible or look-alike character could make the
+  // requester pass for someone else and slip past separation of duties.
+  if (fields.requestedBy !== undefined && normaliseAddress(fields.requestedBy) === undefined) {
+    throw new InvalidApprovalRequest(`Input requestedBy is ${JSON.stringify(fields.requestedBy)}: it must be an email address in printable ASCII (no invisible or look-alike characters).`);
   }
   let asked = deps.approverEmails;
   if (fields.approvers !== undefined) {
-    if (!Array.isArray(fields.approvers) || fields.approvers.length === 0 || !fields.approvers.every((item) => typeof item === "string")) {
-      throw new InvalidApprovalRequest(`Input approvers must be a non-empty list of email addresses from the stack's approverEmails (${deps.approverEmails.join(", ")}).`);
+    const listed = Array.isArray(fields.approvers) ? fields.approvers.map(normaliseAddress) : [];
+    if (listed.length === 0 || listed.includes(undefined)) {
+      throw new InvalidApprovalRequest(`Input approvers must be a non-empty list of email addresses (printable ASCII) from the stack's approverEmails (${deps.approverEmails.join(", ")}).`);
     }
-    const wanted = [...new Set(fields.approvers.map((item: string) => item.trim().toLowerCase()))];
+    const wanted = [...new Set(listed as string[])];
     const unknown = wanted.filter((address) => !deps.approverEmails.includes(address));
     if (unknown.length > 0) {
       throw new InvalidApprovalRequest(`Input approvers lists ${unknown.join(", ")}, which ${unknown.length === 1 ? "is not an approver" : "are not approvers"} of this stack (approverEmails: ${deps.approverEmails.join(", ")}). No email was sent.`);
@@ -122,6 +122,13 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   });
   const request = stored.created ? fresh : stored.existing;
   const logFields = { requestRef: request.id, executionName: request.executionName, stateMachineName: request.stateMachineName };
+  if (!stored.created && (request.inputDigest !== fresh.inputDigest || request.executionArn !== fresh.executionArn)) {
+    // Someone allowed to invoke this function stored a request under this execution's (predictable) name
+    // first: what the approvers were shown is not what this execution runs. Never reuse it.
+    deps.logger.warn("Approval request refused: another request is stored under this execution", { ...logFields, outcome: "refused", reason: "stored request differs" });
+    await Promise.allSettled(storedLinks.values()); // nothing of this invocation runs on into a later one
+    throw new InvalidApprovalRequest(`A request with another input is already stored for execution ${payload.execution.name}: it was not made by this execution, and its approvers never saw this execution's input. Nobody was emailed for this execution; start it again under a name nobody could guess.`);
+  }
 
   const state = effectiveState(request, now);
   if (!stored.created && (state === "pending" || state === "settling") && request.taskToken !== payload.taskToken) {

@@ -1,5 +1,6 @@
 import { canonicalJson } from "../shared/canonicalJson";
 import { createHash } from "node:crypto";
+import { normaliseAddress } from "../shared/address";
 import { buildInputView, type InputView } from "../shared/inputView";
 import { oneLine, visible } from "../shared/text";
 
@@ -41,8 +42,9 @@ export function summariseInput(input: unknown, fallbackTitle: string): ApprovalS
   const title = titleText && length(titleText) <= SUMMARY_LIMITS.title ? titleText : undefined;
   const descriptionText = typeof fields.description === "string" ? visible(fields.description, "multiline").trim() : "";
   const description = descriptionText && length(descriptionText) <= SUMMARY_LIMITS.description ? descriptionText : undefined;
-  // askedApprovers() refuses a requestedBy that is not an address, and approvers that are not a list of them.
-  const requestedBy = typeof fields.requestedBy === "string" && fields.requestedBy.trim() ? oneLine(fields.requestedBy).toLowerCase() : undefined;
+  // askedApprovers() refuses a requestedBy that is not an address, and approvers that are not a list of them;
+  // the address is stored in its one normalised form.
+  const requestedBy = normaliseAddress(fields.requestedBy);
   const shownAbove = new Set([...(title ? ["title"] : []), ...(description ? ["description"] : []), ...(requestedBy ? ["requestedBy"] : []), ...(Array.isArray(fields.approvers) ? ["approvers"] : [])]);
   const headline = title ?? (titleText ? `${Array.from(titleText).slice(0, SUMMARY_LIMITS.title - 1).join("")}…` : oneLine(fallbackTitle));
   return {

@@ -1,4 +1,5 @@
 /** Reads and validates the environment once, at cold start, with errors that name the variable. */
+import { normaliseAddress } from "./address";
 export class ConfigurationError extends Error {
   override name = "ConfigurationError";
 }
@@ -40,15 +41,13 @@ export function requireHttpsUrlEnv(env: Environment, name: string, meaning: stri
   return raw.replace(/\/+$/, "");
 }
 
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]+$/;
-
-/** A comma-separated list of email addresses, returned in lower case. */
+/** A comma-separated list of email addresses, returned in their normalised form (printable ASCII, lower case). */
 export function requireEmailListEnv(env: Environment, name: string, meaning: string): string[] {
   const raw = requireEnv(env, name, meaning);
-  const addresses = raw.split(",").map((item) => item.trim().toLowerCase()).filter(Boolean);
-  const bad = addresses.find((address) => !EMAIL.test(address));
-  if (addresses.length === 0 || bad !== undefined) {
+  const entries = raw.split(",").filter((item) => item.trim());
+  const bad = entries.find((entry) => normaliseAddress(entry) === undefined);
+  if (entries.length === 0 || bad !== undefined) {
     throw new ConfigurationError(`Environment variable ${name} is "${raw}": it must be ${meaning} (bad entry: ${bad ?? "none given"}).`);
   }
-  return addresses;
+  return entries.map((entry) => normaliseAddress(entry)!);
 }

@@ -4,6 +4,7 @@
  * the answer for the person. Nothing here does I/O; the decision and request-approval functions
  * perform the effects. Every page, JSON answer and badge reads `effectiveState`, so they cannot disagree.
  */
+import { normaliseAddress } from "./address";
 import type { ApprovalOutput, ApprovalRequest, Decision, Vote } from "./approvalRequest";
 import { DECISION_TIMEOUT_SECONDS } from "./awsClients";
 import { canonicalJson } from "./canonicalJson";
@@ -84,7 +85,8 @@ export interface Transition {
 /** Twice the decision function's timeout: a claim older than this belongs to a function that died. */
 export const DELIVERY_LEASE_MS = 2 * DECISION_TIMEOUT_SECONDS * 1000;
 
-const sameAddress = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+// Addresses are stored in one normalised form (printable ASCII, lower case: functions/shared/address.ts).
+const sameAddress = (a: string | undefined, b: string | undefined) => normaliseAddress(a) !== undefined && normaliseAddress(a) === normaliseAddress(b);
 
 function bump(request: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
   return { ...request, ...changes, version: request.version + 1 };

@@ -1,11 +1,13 @@
 import { strict as assert } from "node:assert";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { HumanApprovalWorkflow } from "../../components/humanApprovalWorkflow";
-import { topicPolicy } from "../../components/policies";
+import { approvalsTablePolicy, linkKeyPolicy, ROUTED_TOPIC_TAG, topicPolicy } from "../../components/policies";
 import type { Transport } from "../../functions/decision/httpEvent";
 import {
+  approverSubscriptionsFiltered,
   currentLambdaRuntimes,
   HUMAN_APPROVAL_POLICIES,
+  linkKeyDenied,
   logRetentionSet,
   noAllowNotActionOrNotResource,
   noApiGatewayDataTracing,
@@ -15,10 +17,13 @@ import {
   publicUrlOnlyOnDecisionFunction,
   tableDeletionProtection,
   tableTtlAndRecovery,
+  tableWriteDeny,
   topicInlinePolicyRestrictive,
   topicsCoveredByRestrictivePolicy,
 } from "../../policy/rules";
 import { declaredUnder, settled, useMocks, valueOf } from "../support/pulumiMocks";
+
+const TRUSTED = { deployer: "arn:aws:iam::123456789012:role/deployer", accountRoot: "arn:aws:iam::123456789012:root" };
 
 /** Runs one resource policy on one resource; returns the violations it reported. */
 async function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): Promise<string[]> {
@@ -69,6 +74,16 @@ describe("policy pack rules", () => {
       const anything = await violations(noWildcardActions, "aws:iam/role:Role", roleWithInline(statement({ Action: "*", Resource: "arn:aws:sns:eu-west-1:1:t" })));
       assert.deepEqual(anything, ['The action "*" is a wildcard: name each action. (inline policy "inline")']);
       assert.match((await violations(noWildcardActions, "aws:iam/role:Role", roleWithInline(statement({ Action: "*:*", Resource: "*" }))))[0], /"\*:\*" is a wildcard.*inline policy "inline"/);
+    });
+    it("fails wildcards written with ? and partial-ARN wildcards that cover every resource", async () => {
+      assert.match((await violations(noWildcardActions, type, rolePolicy({ Action: "kms:GenerateMa?", Resource: "arn:aws:kms:eu-west-1:1:key/k" })))[0], /"kms:GenerateMa\?" is a wildcard/);
+      for (const resource of ["arn:aws:*:*:*:*", "arn:*", "arn:aws:dynamodb:*:1:table/t", "arn:aws:dynamodb:eu-west-1:*:table/t", "arn:aws:kms:eu-west-1:1:*", "arn:aws:sn?:eu-west-1:1:t", "*?"]) {
+        assert.match((await violations(noWildcardActions, type, rolePolicy({ Action: ["dynamodb:GetItem"], Resource: resource })))[0] ?? "", /is allowed on Resource "\*"/, resource);
+      }
+      // A wildcard inside this stack's own resource names is scoped: its log streams, its executions.
+      for (const resource of ["arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/x:*", "arn:aws:states:eu-west-1:1:execution:machine:*"]) {
+        assert.deepEqual(await violations(noWildcardActions, type, rolePolicy({ Action: ["logs:PutLogEvents"], Resource: resource })), [], resource);
+      }
     });
     it("fails a wildcard in an aws.iam.Policy", async () => {
       assert.equal((await violations(noWildcardActions, "aws:iam/policy:Policy", rolePolicy({ Action: "*", Resource: "arn:aws:sns:eu-west-1:1:t" }))).length, 1);
@@ -166,7 +181,7 @@ describe("policy pack rules", () => {
   describe("sns-topics-covered-by-restrictive-policy", () => {
     const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
     const roles = ["arn:aws:iam::123456789012:role/request", "arn:aws:iam::123456789012:role/decision"];
-    const goodDocument = topicPolicy({ topic: topicArn, publisherRoles: roles, approverEmails: ["A@example.com"] });
+    const goodDocument = topicPolicy({ topic: topicArn, publisherRoles: roles, approverEmails: ["A@example.com"], trusted: TRUSTED });
     /** AWS's default topic policy: every principal of the account (AWS:SourceOwner) may subscribe, receive, publish. */
     const awsDefaultStatement = {
       Sid: "__default_statement_ID",
@@ -210,10 +225,11 @@ describe("policy pack rules", () => {
     });
     it("fails AWS's default policy: open to the account, no denies, on the topic's URN", async () => {
       const found = await stackReports(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, { Version: "2008-10-17", Statement: [awsDefaultStatement] })]);
-      assert.deepEqual(found.map(({ urn }) => urn), [`urn:topic:${topicArn}`, `urn:topic:${topicArn}`, `urn:topic:${topicArn}`]);
+      assert.deepEqual(found.map(({ urn }) => urn), Array(4).fill(`urn:topic:${topicArn}`));
       assert.match(found[0].message, /too open: its Allow statement "__default_statement_ID" gives every principal sns:Subscribe, sns:ListSubscriptionsByTopic, sns:Publish/);
       assert.match(found[1].message, /no Deny of sns:Publish/);
-      assert.match(found[2].message, /no Deny of sns:Subscribe/);
+      assert.match(found[2].message, /no Deny of sns:Subscribe for other addresses/);
+      assert.match(found[3].message, /no Deny of sns:Subscribe by other protocols/);
     });
     it("fails an Allow of subscribe, receive or sns:* to every principal, even beside the denies", async () => {
       const statements = [
@@ -230,15 +246,24 @@ describe("policy pack rules", () => {
         assert.match(found[0], /Allow statement "Open" gives every principal/);
       }
     });
+    it("the approvals topic's policy must also keep every principal but the deployer from subscribing", async () => {
+      const routedTopic = topic(topicArn, { tags: { [ROUTED_TOPIC_TAG]: "true" } });
+      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [routedTopic, topicPolicyResource(topicArn, goodDocument)]), []);
+      const found = await stackViolations(topicsCoveredByRestrictivePolicy, [routedTopic, topicPolicyResource(topicArn, without("OnlyTheDeployerSubscribes"))]);
+      assert.equal(found.length, 1);
+      assert.match(found[0], /no Deny of sns:Subscribe for every principal but the deployer .*without a filter policy/);
+    });
     it("fails a policy without the publish deny, or without the subscribe denies", async () => {
       const noPublishDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("NobodyElsePublishes"))]);
       assert.deepEqual(noPublishDeny.length, 1);
       assert.match(noPublishDeny[0], /no Deny of sns:Publish/);
-      const noSubscribeDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyEmailSubscriptions", "OnlyApproverAddresses"))]);
-      assert.deepEqual(noSubscribeDeny.length, 1);
-      assert.match(noSubscribeDeny[0], /no Deny of sns:Subscribe/);
-      // One of the two subscribe denies is enough for the rule; the component keeps both.
-      assert.deepEqual(await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyEmailSubscriptions"))]), []);
+      // Each subscribe deny on its own: the endpoint deny is what keeps other addresses out, the protocol deny other readers.
+      const noEndpointDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyApproverAddresses"))]);
+      assert.deepEqual(noEndpointDeny.length, 1);
+      assert.match(noEndpointDeny[0], /no Deny of sns:Subscribe for other addresses \(a negated condition on sns:Endpoint\)/);
+      const noProtocolDeny = await stackViolations(topicsCoveredByRestrictivePolicy, [topic(topicArn), topicPolicyResource(topicArn, without("OnlyEmailSubscriptions"))]);
+      assert.deepEqual(noProtocolDeny.length, 1);
+      assert.match(noProtocolDeny[0], /no Deny of sns:Subscribe by other protocols/);
       // A deny that only hits the listed principals (not negated), or only one principal, guards nothing.
       const inverted = { ...goodDocument.Statement[1], Condition: { ArnEquals: { "aws:PrincipalArn": roles } } };
       const replacingPublishDeny = (deny: Record<string, unknown>) => ({ ...goodDocument, Statement: [...without("NobodyElsePublishes").Statement, deny] });
@@ -255,14 +280,22 @@ describe("policy pack rules", () => {
     const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
     it("passes a topic without its own policy, and one with topicPolicy()'s document", async () => {
       assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { displayName: "Approval requests" }), []);
-      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"] });
+      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"], trusted: TRUSTED });
       assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(good) }), []);
     });
     it("fails an open policy on the topic itself", async () => {
       const open = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["sns:Subscribe", "sns:Publish"], Resource: topicArn }] };
       const found = await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(open) });
-      assert.equal(found.length, 3);
+      assert.equal(found.length, 4);
       assert.match(found[0], /^The topic's own policy is too open: its Allow statement gives every principal sns:Subscribe, sns:Publish/);
+    });
+    it("on the approvals topic (tagged for per-approver routing), also the deployer-only subscribe deny", async () => {
+      const routed = { tags: { [ROUTED_TOPIC_TAG]: "true" } };
+      const good = topicPolicy({ topic: topicArn, publisherRoles: ["arn:aws:iam::123456789012:role/request"], approverEmails: ["a@example.com"], trusted: TRUSTED });
+      assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { ...routed, policy: JSON.stringify(good) }), []);
+      const withoutDeployerDeny = { ...good, Statement: good.Statement.filter((statement) => statement.Sid !== "OnlyTheDeployerSubscribes") };
+      assert.match((await violations(topicInlinePolicyRestrictive, type, { ...routed, policy: JSON.stringify(withoutDeployerDeny) }))[0], /no Deny of sns:Subscribe for every principal but the deployer/);
+      assert.deepEqual(await violations(topicInlinePolicyRestrictive, type, { policy: JSON.stringify(withoutDeployerDeny) }), [], "an unrouted topic (alarms) needs no deployer deny");
     });
   });
 
@@ -286,6 +319,86 @@ describe("policy pack rules", () => {
       assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false })).length, 1);
       assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false, tags: { "human-approval:throwaway": "false" } })).length, 1);
       assert.equal((await violations(tableDeletionProtection, type, { deletionProtectionEnabled: false, tags: { "human-approval:role": "decision" } })).length, 1);
+    });
+  });
+
+  describe("approver-subscriptions-filtered", () => {
+    const topicArn = "arn:aws:sns:eu-west-1:123456789012:requests";
+    const approvals = { type: "aws:sns/topic:Topic", urn: "urn:topic", props: { arn: topicArn, tags: { [ROUTED_TOPIC_TAG]: "true" } } };
+    const alarms = { type: "aws:sns/topic:Topic", urn: "urn:alarms", props: { arn: `${topicArn}-alarms` } };
+    const subscription = (props: Record<string, unknown>) => ({ type: "aws:sns/topicSubscription:TopicSubscription", urn: "urn:subscription", props: { topic: topicArn, protocol: "email", endpoint: "Ann@Example.com", ...props } });
+    const filtered = { filterPolicyScope: "MessageAttributes", filterPolicy: JSON.stringify({ approver: ["ann@example.com"] }) };
+    it("passes an approver's subscription filtered to their own address, and an unfiltered one on another topic (alarms)", async () => {
+      assert.deepEqual(await stackViolations(approverSubscriptionsFiltered, [approvals, alarms, subscription(filtered), subscription({ topic: `${topicArn}-alarms` })]), []);
+      assert.deepEqual(await stackViolations(approverSubscriptionsFiltered, [approvals, subscription({ topic: undefined })]), [], "an unknown topic ARN (preview) is decided at update");
+    });
+    it("fails an approver's subscription without a filter policy, with another approver's, with body scope, or not by email", async () => {
+      const bad: Array<[Record<string, unknown>, RegExp]> = [
+        [{}, /receives other approvers' links: set filterPolicy to \{"approver":\["ann@example.com"\]\}/],
+        [{ ...filtered, filterPolicy: JSON.stringify({ approver: ["ann@example.com", "bob@example.com"] }) }, /receives other approvers' links/],
+        [{ ...filtered, filterPolicy: JSON.stringify({ approver: [{ prefix: "" }] }) }, /receives other approvers' links/],
+        [{ ...filtered, filterPolicyScope: "MessageBody" }, /filterPolicyScope to "MessageAttributes"/],
+        [{ ...filtered, protocol: "https", endpoint: "https://evil.example/hook" }, /uses protocol "https"/],
+      ];
+      for (const [props, message] of bad) {
+        const found = await stackReports(approverSubscriptionsFiltered, [approvals, subscription(props)]);
+        assert.equal(found.length, 1, JSON.stringify(props));
+        assert.match(found[0].message, message);
+        assert.equal(found[0].urn, "urn:subscription");
+      }
+    });
+  });
+
+  describe("link-key-deny", () => {
+    const type = "aws:kms/key:Key";
+    const policy = linkKeyPolicy({ account: "123456789012", partition: "aws", requestRole: "arn:aws:iam::123456789012:role/request" });
+    const key = (document: unknown) => ({ keyUsage: "GENERATE_VERIFY_MAC", customerMasterKeySpec: "HMAC_256", policy: JSON.stringify(document) });
+    it("passes linkKeyPolicy(), and keys that make no MACs", async () => {
+      assert.deepEqual(await violations(linkKeyDenied, type, key(policy)), []);
+      assert.deepEqual(await violations(linkKeyDenied, type, { keyUsage: "ENCRYPT_DECRYPT" }), []);
+    });
+    it("fails an HMAC key without its Deny, with a Deny that names one principal, or with no negated principal condition", async () => {
+      const [administer, deny] = policy.Statement;
+      assert.equal((await violations(linkKeyDenied, type, key({ ...policy, Statement: [administer] }))).length, 2);
+      assert.equal((await violations(linkKeyDenied, type, { keyUsage: "GENERATE_VERIFY_MAC" })).length, 2, "no policy: the account default");
+      assert.match((await violations(linkKeyDenied, type, key({ ...policy, Statement: [administer, { ...deny, Principal: { AWS: "arn:aws:iam::123456789012:user/mallory" } }] })))[0], /no Deny of kms:GenerateMac for every principal but the named ones/);
+      assert.equal((await violations(linkKeyDenied, type, key({ ...policy, Statement: [administer, { ...deny, Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/request" } } }] }))).length, 2);
+      assert.deepEqual(await violations(linkKeyDenied, type, key({ ...policy, Statement: [administer, { ...deny, Action: ["kms:GenerateMac"] }] })), ["The key's policy has no Deny of kms:VerifyMac for every principal but the named ones (a negated condition on aws:PrincipalArn): anyone whose identity policy allows it could make working links."]);
+    });
+  });
+
+  describe("dynamodb-table-write-deny", () => {
+    const tableArn = "arn:aws:dynamodb:eu-west-1:123456789012:table/requests";
+    const table = { type: "aws:dynamodb/table:Table", urn: "urn:table", props: { arn: tableArn } };
+    const good = approvalsTablePolicy({ table: tableArn, writerRoles: ["arn:aws:iam::123456789012:role/request", "arn:aws:iam::123456789012:role/decision"], trusted: TRUSTED });
+    const resourcePolicyOf = (document: unknown, resourceArn: string | undefined = tableArn) => ({ type: "aws:dynamodb/resourcePolicy:ResourcePolicy", urn: "urn:table-policy", props: { ...(resourceArn ? { resourceArn } : {}), policy: JSON.stringify(document) } });
+    it("passes a table with approvalsTablePolicy(), and skips unknown ARNs (preview)", async () => {
+      assert.deepEqual(await stackViolations(tableWriteDeny, [table, resourcePolicyOf(good)]), []);
+      assert.deepEqual(await stackViolations(tableWriteDeny, [table, resourcePolicyOf(good, undefined)]), []);
+    });
+    it("fails a table without a resource policy, on the table's URN", async () => {
+      const found = await stackReports(tableWriteDeny, [table]);
+      assert.equal(found.length, 1);
+      assert.match(found[0].message, /has no aws.dynamodb.ResourcePolicy: any principal with dynamodb:PutItem could forge a decision/);
+      assert.equal(found[0].urn, "urn:table");
+      assert.match((await stackViolations(tableWriteDeny, [table, resourcePolicyOf(good, `${tableArn}-other`)]))[0], /has no aws.dynamodb.ResourcePolicy/);
+    });
+    it("fails a policy that leaves a write, or the policy itself, open to someone", async () => {
+      const [writes, guards] = good.Statement;
+      const cases: Array<[unknown, RegExp]> = [
+        [{ ...good, Statement: [guards] }, /does not deny dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchWriteItem, dynamodb:PartiQLInsert/],
+        [{ ...good, Statement: [writes] }, /does not deny dynamodb:PutResourcePolicy, dynamodb:DeleteResourcePolicy/],
+        [{ ...good, Statement: [{ ...writes, Action: writes.Action.filter((action) => action !== "dynamodb:PartiQLUpdate") }, guards] }, /does not deny dynamodb:PartiQLUpdate/],
+        [{ ...good, Statement: [{ ...writes, Principal: { AWS: "arn:aws:iam::123456789012:role/developer" } }, guards] }, /does not deny dynamodb:PutItem/],
+        [{ ...good, Statement: [{ ...writes, Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/developer" } } }, guards] }, /does not deny dynamodb:PutItem/],
+      ];
+      for (const [document, message] of cases) {
+        const found = await stackViolations(tableWriteDeny, [table, resourcePolicyOf(document)]);
+        assert.equal(found.length, 1, JSON.stringify(document));
+        assert.match(found[0], message);
+      }
+      // A Deny of dynamodb:* for everyone but the functions and the deployer covers all of it.
+      assert.deepEqual(await stackViolations(tableWriteDeny, [table, resourcePolicyOf({ ...good, Statement: [{ ...writes, Action: ["dynamodb:*"] }] })]), []);
     });
   });
 
@@ -317,6 +430,9 @@ describe("the program satisfies its own policy pack (Pulumi mocks)", function ()
       assert.ok(resources.some((r) => r.type === "aws:sns/topicPolicy:TopicPolicy"));
       assert.ok(resources.some((r) => r.type === "aws:iam/role:Role"));
       assert.ok(resources.some((r) => r.type === "aws:dynamodb/table:Table"));
+      assert.ok(resources.some((r) => r.type === "aws:dynamodb/resourcePolicy:ResourcePolicy"));
+      assert.ok(resources.some((r) => r.type === "aws:sns/topicSubscription:TopicSubscription"));
+      assert.ok(resources.some((r) => r.type === "aws:kms/key:Key"));
       const found: string[] = [];
       for (const policy of HUMAN_APPROVAL_POLICIES) {
         const named = (messages: string[]) => messages.map((message) => `${policy.name}: ${message}`);

@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { askedApprovers } from "../../functions/requestApproval/requestApproval";
+import { summariseInput } from "../../functions/requestApproval/summary";
+import { normaliseAddress } from "../../functions/shared/address";
 import { PutCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { InvalidApprovalRequest } from "../../functions/requestApproval/payload";
 import { linkKey, requestRefFor, type ApprovalRequest } from "../../functions/shared/approvalRequest";
@@ -269,9 +271,32 @@ describe("approvers, votes and quorum (dynalite + AWS stand-in)", function () {
 describe("askedApprovers: who may vote", () => {
   const stack = { approverEmails: ["ann@example.com", "bob@example.com"], requiredApprovals: 1, allowSelfApproval: false };
   it("refuses a requestedBy with an invisible or non-ASCII character, which could pass for another address", () => {
-    for (const disguised of ["ann\u200b@example.com", "ann@examp\u202ele.com", "аnn@example.com"]) {
+    // U+FEFF and U+00A0 are what String.prototype.trim() strips silently; the Kelvin sign lower-cases to "k".
+    for (const disguised of ["ann\u200b@example.com", "ann@examp\u202ele.com", "аnn@example.com", "\ufeffann@example.com", "ann@example.com\u00a0", "ann@\u212Aexample.com"]) {
       assert.throws(() => askedApprovers({ requestedBy: disguised }, undefined, stack), /Input requestedBy is .*: it must be an email address/);
     }
     assert.deepEqual(askedApprovers({ requestedBy: "ann@example.com" }, "ann@example.com", stack), ["bob@example.com"]);
+  });
+});
+
+describe("normaliseAddress: the one form addresses are stored and compared in", () => {
+  it("keeps printable ASCII addresses, in lower case, without surrounding ASCII blanks", () => {
+    assert.equal(normaliseAddress(" Ann@Example.COM\t"), "ann@example.com");
+    assert.equal(normaliseAddress("o'brien+ops@mail.example.co.uk"), "o'brien+ops@mail.example.co.uk");
+  });
+  it("refuses anything else instead of mending it: invisible, look-alike or non-ASCII characters, non-strings, non-addresses", () => {
+    for (const bad of ["\ufeffdev@example.com", "\u212Aate@example.com", "kate@example.com\u200b", "kåte@example.com", "dev@example", "a b@example.com", "a@b@example.com", "", 42, undefined, null]) {
+      assert.equal(normaliseAddress(bad), undefined, JSON.stringify(bad));
+    }
+    assert.notEqual("\u212Aate@example.com".toLowerCase(), normaliseAddress("\u212Aate@example.com"), "the Kelvin sign never becomes kate");
+  });
+  it("the request function stores requestedBy and approvers in that form, and refuses approvers listed in any other", () => {
+    const stack = { approverEmails: ["ann@example.com", "kate@example.com"], requiredApprovals: 1, allowSelfApproval: false };
+    assert.deepEqual(askedApprovers({ approvers: [" KATE@example.com"] }, undefined, stack), ["kate@example.com"]);
+    for (const disguised of ["\u212Aate@example.com", "\ufeffkate@example.com"]) {
+      assert.throws(() => askedApprovers({ approvers: [disguised] }, undefined, stack), /Input approvers must be a non-empty list of email addresses \(printable ASCII\)/);
+    }
+    assert.equal(summariseInput({ requestedBy: " Kate@Example.com " }, "t").requestedBy, "kate@example.com");
+    assert.equal(summariseInput({ requestedBy: "\ufeffkate@example.com" }, "t").requestedBy, undefined);
   });
 });

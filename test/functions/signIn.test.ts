@@ -23,6 +23,9 @@ const ANN = "ann@example.com";
 const BOB = "bob@example.com";
 const OUTSIDER = "mallory@example.com";
 const UNVERIFIED = "unverified@example.com";
+const KATE = "kate@example.com";
+/** Verified ID-token emails that lower-case or trim to an approver's address: the Kelvin sign (U+212A) and a byte-order mark (U+FEFF). */
+const LOOK_ALIKES = [{ login: "kelvin", email: "\u212Aate@example.com" }, { login: "bom", email: "\ufeffkate@example.com" }];
 const CLIENT_ID = "human-approval-test";
 const CLIENT_SECRET = "test-client-secret-0123456789abcdef";
 const OTHER_CLIENT_ID = "another-app";
@@ -38,7 +41,7 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
   before(async () => {
     const redirectUris = ALL_TRANSPORTS.map(redirectUriFor);
     provider = await startLocalOpenIdProvider({
-      accounts: [{ login: ANN }, { login: BOB, email: "Bob@Example.COM" }, { login: OUTSIDER }, { login: UNVERIFIED, emailVerified: false }],
+      accounts: [{ login: ANN }, { login: BOB, email: "Bob@Example.COM" }, { login: OUTSIDER }, { login: UNVERIFIED, emailVerified: false }, ...LOOK_ALIKES],
       clients: [
         { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris },
         { clientId: OTHER_CLIENT_ID, clientSecret: "another-secret-0123456789", redirectUris: ["https://other.example.com/callback"] },
@@ -155,7 +158,7 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
           const { callback, jar } = await signIn(transport, approval.links[ANN], intruder);
           assert.equal(callback.statusCode, 403);
           assert.equal(headingOf(callback), "This link is for someone else");
-          assert.ok(leadOf(callback).includes(`You are signed in as ${intruder === BOB ? "Bob@Example.COM" : intruder}`), leadOf(callback));
+          assert.ok(leadOf(callback).includes(`You are signed in as ${intruder}`), leadOf(callback)); // in its one stored form
           assert.ok(leadOf(callback).includes(`this link is ${ANN}&#39;s`), leadOf(callback));
           assert.ok(!callback.body.includes("Not yours"), "nothing of the request is shown");
           assert.ok(!jar.names.some((name) => name.startsWith("__Host-approval-session-")), "no session");
@@ -291,6 +294,23 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
           harness.configure(STACK);
         }
         assert.deepEqual(await votesOf(approval), []);
+      });
+
+      it("an ID-token email with a look-alike or invisible character is refused before any comparison: 403, nothing recorded", async () => {
+        harness.configure({ approverEmails: [ANN, BOB, KATE] });
+        try {
+          const asked = await harness.requestApproval({ title: "Kate's", approvers: [KATE] });
+          for (const { login, email } of LOOK_ALIKES) {
+            assert.ok(email.toLowerCase() === KATE || email.trim() === KATE, "the attack: a naive comparison would match");
+            const { callback, jar } = await signIn(transport, asked.links[KATE], login);
+            assert.equal(callback.statusCode, 403, login);
+            assert.equal(headingOf(callback), "Email address not accepted");
+            assert.ok(!jar.names.some((name) => name.startsWith("__Host-approval-session-")), "no session");
+          }
+          assert.deepEqual(await votesOf(asked), []);
+        } finally {
+          harness.configure(STACK);
+        }
       });
 
       it("after 15 minutes the session is over: back to the provider, and a POST records nothing", async () => {

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { decisionPolicy, linkKeyPolicy, requestApprovalPolicy, stateMachinePolicy, topicPolicy } from "../../components/policies";
 import { assertLeastPrivilege } from "../support/leastPrivilege";
 
+const TRUSTED = { deployer: "arn:aws:iam::1:role/deployer", accountRoot: "arn:aws:iam::1:root" };
 const arns = {
   table: "arn:aws:dynamodb:eu-west-1:1:table/requests",
   topic: "arn:aws:sns:eu-west-1:1:requests",
@@ -47,7 +48,7 @@ describe("IAM policies", () => {
 
   it("topic: the listed roles may publish, nobody else; only the approvers' addresses, by email, may subscribe", () => {
     const roles = ["arn:aws:iam::1:role/request", "arn:aws:iam::1:role/decision"];
-    const policy = topicPolicy({ topic: arns.topic, publisherRoles: roles, approverEmails: ["Ann@Example.com"] });
+    const policy = topicPolicy({ topic: arns.topic, publisherRoles: roles, approverEmails: ["Ann@Example.com"], trusted: TRUSTED });
     const bySid = Object.fromEntries(policy.Statement.map((statement) => [statement.Sid, statement]));
     assert.deepEqual(bySid.StackFunctionsPublish, { Sid: "StackFunctionsPublish", Effect: "Allow", Principal: { AWS: roles }, Action: ["sns:Publish"], Resource: arns.topic });
     assert.equal(bySid.NobodyElsePublishes.Effect, "Deny");

@@ -37,7 +37,25 @@ describe("stack configuration", () => {
       reminderMinutesBeforeExpiry: [],
       alarmEmail: undefined,
       alarmTopicArn: undefined,
+      deployerArn: undefined,
+      breakGlassRoleArn: undefined,
     });
+  });
+
+  it("approverEmails and alarmEmail are printable ASCII addresses: an invisible or look-alike character is refused", () => {
+    for (const disguised of ["\ufeffops@example.com", "\u212Aate@example.com"]) {
+      assert.match(problemsOf({ ...valid, approverEmails: JSON.stringify([disguised]) })[0], /each entry must be an email address in printable ASCII/);
+      assert.match(problemsOf({ ...valid, alarmEmail: disguised })[0], /it must be an email address in printable ASCII/);
+    }
+  });
+
+  it("deployerArn and breakGlassRoleArn name one IAM role or user, never a session or a wildcard", () => {
+    const role = "arn:aws:iam::123456789012:role/ci/deployer";
+    assert.equal(parseStackConfig({ ...valid, deployerArn: role }).deployerArn, role);
+    assert.equal(parseStackConfig({ ...valid, breakGlassRoleArn: "arn:aws:iam::123456789012:user/ops" }).breakGlassRoleArn, "arn:aws:iam::123456789012:user/ops");
+    for (const bad of ["arn:aws:sts::123456789012:assumed-role/deployer/session", "arn:aws:iam::123456789012:role/*", "arn:aws:iam::123456789012:role/deploye?", "deployer"]) {
+      assert.match(problemsOf({ ...valid, deployerArn: bad })[0], /human-approval:deployerArn is .*: it must be the ARN of one IAM role or user/);
+    }
   });
 
   it("sign-in needs the issuer, the client id and the secret together; the issuer must be https", () => {

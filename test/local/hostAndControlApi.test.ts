@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import * as path from "node:path";
-import { controlApiRefusal, isLoopbackHost } from "../../local/gateway";
+import { controlApiRefusal, isLoopbackHost, networkAddresses, pageHostRefusal } from "../../local/gateway";
 import { localDefaultsFromStack, parseCliOptions, UsageError } from "../../local/cliOptions";
 import { startLocalApprovals, type LocalApprovals } from "../../local/localApprovals";
 import { readStackFile } from "../../stacks/stackFiles";
@@ -113,6 +113,67 @@ describe("local mode: the stack file's timeout, --host, and the control API", ()
       const created = await post({});
       assert.equal(created.status, 201, created.body);
       assert.match(JSON.parse(created.body).reviewUrl, /^http:\/\/127\.0\.0\.1:\d+\/requests\//);
+    });
+  });
+
+  describe("every local endpoint refuses a DNS-rebinding page and other sites", function () {
+    this.timeout(60_000);
+    let local: LocalApprovals;
+    before(async () => (local = await startLocalApprovals({ transport: "restApi", approvalTimeoutSeconds: 600 })));
+    after(async () => local?.close());
+
+    /** The same request as this machine's client sends it, then as a rebinding page (its own name) and a cross-site page would. */
+    async function refusesForeign(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }, expected: number, sites: "refused" | "allowed" = "refused") {
+      const { port } = new URL(url);
+      assert.equal((await send(url, options)).status, expected, `${url} answers this machine`);
+      const hosts: Record<string, string>[] = [{ Host: `rebound.example:${port}` }, { Host: `localhost:${Number(port) + 1}` }];
+      const otherSites: Record<string, string>[] = [{ Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site" }];
+      for (const foreign of sites === "refused" ? [...hosts, ...otherSites] : hosts) {
+        const refused = await send(url, { ...options, headers: { ...options.headers, ...foreign } });
+        assert.equal(refused.status, 403, `${url} with ${JSON.stringify(foreign)}: ${refused.body}`);
+        assert.ok(!refused.body.includes("arn:"), "nothing of the stack is shown");
+      }
+    }
+
+    it("the stack outputs (the endpoints of the stand-ins)", async () => {
+      await refusesForeign(`${local.origin}/stack-outputs`, {}, 200);
+    });
+
+    it("the AWS stand-in: no link is minted (GenerateMac) and no task answered for a web page", async () => {
+      const kms = { method: "POST", headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.GenerateMac" }, body: JSON.stringify({ KeyId: "any", MacAlgorithm: "HMAC_SHA_256", Message: "eA==" }) };
+      const calls = local.standIn.callCount("GenerateMac");
+      const { port } = new URL(local.stackOutputs.endpoints.sfn);
+      const foreignRequests: Record<string, string>[] = [{ Host: `rebound.example:${port}` }, { Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site" }];
+      for (const foreign of foreignRequests) {
+        assert.equal((await send(local.stackOutputs.endpoints.sfn, { ...kms, headers: { ...kms.headers, ...foreign } })).status, 403, JSON.stringify(foreign));
+      }
+      assert.equal(local.standIn.callCount("GenerateMac"), calls, "the stand-in never ran it");
+      const sfn = { method: "POST", headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.DescribeExecution" }, body: JSON.stringify({ executionArn: "arn:aws:states:eu-west-1:000000000000:execution:x:y" }) };
+      await refusesForeign(local.stackOutputs.endpoints.sfn, sfn, 400);
+    });
+
+    it("the local DynamoDB (dynalite)", async () => {
+      const listTables = { method: "POST", headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables", Authorization: "AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0", "X-Amz-Date": "20260101T000000Z" }, body: "{}" };
+      await refusesForeign(local.stackOutputs.endpoints.dynamodb, listTables, 200);
+    });
+
+    it("the gateway's pages: a rebinding page cannot read a review page as its own origin", async () => {
+      const execution = local.startExecution({ title: "Rebinding" });
+      const { reviewUrl } = await execution.email;
+      // A link clicked in webmail is a cross-site navigation, and must open; only the Host must be this server's.
+      await refusesForeign(reviewUrl, {}, 200, "allowed");
+      assert.equal((await send(reviewUrl, { headers: { "Sec-Fetch-Site": "cross-site" } })).status, 200);
+    });
+
+    it("the pages' Host check: loopback names at this port, and this machine's addresses only when serving beyond it", () => {
+      assert.equal(pageHostRefusal("127.0.0.1:3000", 3000, "127.0.0.1"), undefined);
+      assert.equal(pageHostRefusal("LOCALHOST:3000", 3000, "127.0.0.1"), undefined);
+      assert.match(pageHostRefusal("evil.example:3000", 3000, "127.0.0.1") ?? "", /not "evil\.example:3000"/);
+      assert.match(pageHostRefusal(undefined, 3000, "0.0.0.0") ?? "", /answers only requests addressed to it/);
+      for (const address of networkAddresses()) {
+        assert.equal(pageHostRefusal(`${address}:3000`, 3000, "0.0.0.0"), undefined);
+        assert.ok(pageHostRefusal(`${address}:3000`, 3000, "127.0.0.1"), "not when listening on loopback only");
+      }
     });
   });
 

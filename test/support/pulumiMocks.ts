@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const REGION = "eu-west-1";
 export const ACCOUNT = "123456789012";
+/** The role the mocked `pulumi up` runs as (an assumed-role session of it). */
+export const DEPLOYER_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci/deployer`;
 
 export interface DeclaredResource {
   type: string;
@@ -90,7 +92,10 @@ const mocks: pulumi.runtime.Mocks = {
       case "aws:index/getRegion:getRegion":
         return { region: REGION, name: REGION, id: REGION, endpoint: `ec2.${REGION}.amazonaws.com`, description: "Europe (Ireland)" };
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "test", id: ACCOUNT };
+        return { accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/pulumi-up`, userId: "AROAEXAMPLE:pulumi-up", id: ACCOUNT };
+      case "aws:iam/getSessionContext:getSessionContext":
+        // An assumed role's session names its role, with the role's path (what aws:PrincipalArn carries).
+        return { arn: args.inputs.arn, issuerArn: DEPLOYER_ROLE, issuerId: "AROAEXAMPLE", issuerName: "deployer", sessionName: "pulumi-up", id: args.inputs.arn };
       default:
         throw new Error(`unexpected call ${args.token} in tests: add it to test/support/pulumiMocks.ts`);
     }

@@ -7,6 +7,7 @@
  * Cookies hold no secret in clear: they are sealed with keys derived from the client secret
  * (cookies.ts), which the decision function reads from Secrets Manager once per container.
  */
+import { normaliseAddress } from "../../shared/address";
 import type { HttpRequest } from "../httpEvent";
 import { clearCookieHeader, deriveCookieKey, loginCookieName, parseCookies, seal, sessionCookieName, setCookieHeader, tagOf, unseal } from "./cookies";
 import { OpenIdClient, ProviderUnavailableError, sameIssuer, SignInRejectedError, type OpenIdClientSettings } from "./openIdClient";
@@ -47,7 +48,9 @@ export type SignInFailure =
   /** The token carries no email address. */
   | "emailMissing"
   /** The provider does not vouch for the email address (`email_verified` is not true). */
-  | "emailNotVerified";
+  | "emailNotVerified"
+  /** The email address is not plain printable ASCII (an invisible or look-alike character): refused before any comparison. */
+  | "emailNotPlain";
 
 export type CallbackResult =
   | { type: "signedIn"; linkId: string; choice?: string; approver: VerifiedApprover; signedInAt: number; cookies: string[] }
@@ -159,7 +162,10 @@ export class OpenIdSignIn {
     }
     if (!identity.email) return failed("emailMissing");
     if (!identity.emailVerified) return failed("emailNotVerified", undefined, identity.email);
-    return { type: "signedIn", linkId: login.l, choice: login.q, approver: { email: identity.email, issuer: identity.issuer }, signedInAt: nowSeconds(now), cookies };
+    // "\u212Aate@example.com" (Kelvin sign) lower-cases to kate's address: only the plain form is ever compared.
+    const email = normaliseAddress(identity.email);
+    if (email === undefined) return failed("emailNotPlain", JSON.stringify(identity.email).slice(0, 330));
+    return { type: "signedIn", linkId: login.l, choice: login.q, approver: { email, issuer: identity.issuer }, signedInAt: nowSeconds(now), cookies };
   }
 
   /** The session cookie for one link, after the callback matched the approver. */

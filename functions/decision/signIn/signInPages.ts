@@ -22,6 +22,7 @@ const FAILURES: Record<SignInFailure, { heading: string; lead: string }> = {
   tokenRejected: { heading: "Sign-in could not be verified", lead: `The identity the sign-in service returned failed its checks. ${NOTHING_DECIDED} ${OPEN_AGAIN}` },
   emailMissing: { heading: "No email address from the sign-in service", lead: `Your account gave no email address, so it cannot be matched to an approver. ${NOTHING_DECIDED} Ask the owner of this workflow to release the email claim.` },
   emailNotVerified: { heading: "Email address not verified", lead: `The sign-in service does not vouch for your email address, so it cannot be matched to an approver. ${NOTHING_DECIDED}` },
+  emailNotPlain: { heading: "Email address not accepted", lead: `Your account's email address has characters other than plain letters, digits and punctuation (an invisible or look-alike character), so it cannot be matched to an approver. ${NOTHING_DECIDED}` },
 };
 
 export function describeSignIn(outcome: SignInOutcome): { heading: string; lead: string } {
