@@ -134,7 +134,9 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     const awsEndpoint = await standIn.listen();
     cleanups.push(() => standIn.close());
 
-    const localEnvironment = localAwsEnvironment({ dynamoDb: db.endpoint, standIn: awsEndpoint });
+    // The handlers reach dynalite through the stand-in, so that tests can inject faults into DynamoDB calls too.
+    standIn.dynamoDbEndpoint = db.endpoint;
+    const localEnvironment = localAwsEnvironment({ dynamoDb: awsEndpoint, standIn: awsEndpoint });
     const previousEnvironment = Object.fromEntries(Object.keys(localEnvironment).map((name) => [name, process.env[name]]));
     Object.assign(process.env, localEnvironment);
     cleanups.push(async () => {

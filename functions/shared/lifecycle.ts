@@ -55,6 +55,8 @@ export type DeliveryReport =
 export type LifecycleEvent =
   | VoteEvent
   | { type: "view" }
+  /** The scheduled sweeper (request function): finishes a delivery whose lease ran out, as a view would. */
+  | { type: "sweep" }
   | { type: "delivery"; report: DeliveryReport }
   | { type: "expired" }
   | { type: "withdrawn"; reason: string };
@@ -83,6 +85,21 @@ export interface Transition {
 
 /** Twice the decision function's timeout: a claim older than this belongs to a function that died. */
 export const DELIVERY_LEASE_MS = 2 * DECISION_TIMEOUT_SECONDS * 1000;
+
+/** The shortest lease: a deliverer's SendTaskSuccess and history check normally take well under a second. */
+export const MIN_DELIVERY_LEASE_MS = 5_000;
+
+/**
+ * Until when a deliverer holds a settlement: the lease, but never more than half the time left before the
+ * request's expiry (at least MIN_DELIVERY_LEASE_MS), so that when a deliverer dies near the expiry the sweeper
+ * still has time to deliver. Two deliverers at once are safe anyway: Step Functions takes a task token's
+ * answer once, and only one of them records it (the version condition).
+ */
+export function leaseUntil(request: Pick<ApprovalRequest, "expiresAt">, now: Date): string {
+  const left = Date.parse(request.expiresAt) - now.getTime();
+  const lease = Number.isFinite(left) ? Math.max(MIN_DELIVERY_LEASE_MS, Math.min(DELIVERY_LEASE_MS, left / 2)) : DELIVERY_LEASE_MS;
+  return new Date(now.getTime() + lease).toISOString();
+}
 
 const sameAddress = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
@@ -146,7 +163,7 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
   const next = bump(request, {
     votes,
     status: "SETTLING",
-    settlement: { output, settledAt: cast.decidedAt, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS).toISOString() },
+    settlement: { output, settledAt: cast.decidedAt, leaseUntil: leaseUntil(request, now) },
   });
   return { next, effects: [{ type: "deliver", output }], answer: { type: "voteRecorded" } };
 }
@@ -158,7 +175,7 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
 function resumeDelivery(request: ApprovalRequest, now: Date): Transition | undefined {
   const settlement = request.settlement;
   if (request.status !== "SETTLING" || !settlement || Date.parse(settlement.leaseUntil) > now.getTime()) return undefined;
-  const next = bump(request, { settlement: { ...settlement, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS).toISOString() } });
+  const next = bump(request, { settlement: { ...settlement, leaseUntil: leaseUntil(request, now) } });
   return { next, effects: [{ type: "deliver", output: settlement.output }], answer: { type: "show" } };
 }
 
@@ -205,6 +222,7 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
   const { now } = context;
   switch (event.type) {
     case "view":
+    case "sweep":
       return resumeDelivery(request, now) ?? { effects: [], answer: { type: "show" } };
     case "vote": {
       const resumed = resumeDelivery(request, now);
