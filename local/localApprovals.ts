@@ -12,6 +12,7 @@ import { createHandler as createDecisionHandler, dependenciesFromEnvironment as 
 import type { HttpResponse } from "../functions/decision/decision";
 import type { Transport } from "../functions/decision/httpEvent";
 import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../functions/requestApproval/index";
+import type { SweepResult } from "../functions/requestApproval/sweeper";
 import { executionStatusChangeEvent } from "../functions/requestApproval/withdrawal";
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
@@ -42,6 +43,8 @@ export interface LocalApprovalsOptions {
    * `true`: one account per approver, plus `someone@example.com`, who is not one.
    */
   signIn?: boolean | { accounts: LocalAccount[] };
+  /** Run the sweeper (the deployed stack's `sweepIntervalMinutes` schedule) every this many seconds; unset: only on demand (`sweep()`, `POST /sweep`). */
+  sweepIntervalSeconds?: number;
 }
 
 export interface ApprovalEmail extends PublishedEmail {
@@ -76,6 +79,8 @@ export interface LocalApprovals {
   dynamoDbEndpoint: string;
   /** With sign-in: the local OpenID provider (its issuer, accounts and password). */
   openIdProvider?: LocalOpenIdProvider;
+  /** Runs the sweeper once, as the deployed schedule does: unfinished deliveries are completed. */
+  sweep(): Promise<SweepResult>;
   /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
   stackOutputs: LocalStackOutputs;
   close(): Promise<void>;
@@ -180,6 +185,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         return { statusCode: 200, body: entry.outcome ?? { status: "RUNNING" } };
       }
       if (url.pathname === "/stack-outputs" && request.method === "GET") return { statusCode: 200, body: stackOutputs };
+      if (url.pathname === "/sweep" && request.method === "POST") return { statusCode: 200, body: await sweep() };
       return undefined;
     };
 
@@ -244,6 +250,19 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       statusChanges.add(delivery);
     };
     cleanups.push(async () => void (await Promise.all([...statusChanges])));
+
+    // The sweeper's schedule: the same entry of the request function as the deployed EventBridge rule invokes.
+    const sweep = async () => (await requestApproval({ kind: "sweep" }, { awsRequestId: randomUUID() })) as SweepResult;
+    if (options.sweepIntervalSeconds) {
+      let sweeping: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        if (!closing) sweeping = sweeping.then(sweep).catch(() => undefined); // logged by the handler; the next run tries again
+      }, options.sweepIntervalSeconds * 1000);
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await sweeping;
+      });
+    }
 
     // The function ARN only names the task; the local override runs the handler in this process.
     const definition = buildStateMachineDefinition({
@@ -329,6 +348,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       callbackUrl: gateway.callbackUrl,
       origin: gateway.origin,
       startExecution: (input) => startExecution(input),
+      sweep,
       standIn,
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,

@@ -1,14 +1,16 @@
 /**
  * Lambda entry point of the request-approval function, invoked by the state machine: with
  * `lambda:invoke.waitForTaskToken` to ask for approval, and plainly on the timeout path to close
- * the request and tell the approvers; by EventBridge with an execution that ended (withdrawal.ts) and,
- * when reminders are configured, on a schedule (reminders.ts). Only wiring lives here.
+ * the request and tell the approvers; by EventBridge with an execution that ended (withdrawal.ts), on the
+ * sweeper's schedule (sweeper.ts) and, when reminders are configured, on theirs (reminders.ts). Only wiring
+ * lives here.
  */
 import type { Context } from "aws-lambda";
 import { awsApi, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
 import { KMS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
+import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger, describeError } from "../shared/logger";
 import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
@@ -16,11 +18,13 @@ import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
 import { pendingRequestsFromIndex, reminderMinutesFromEnvironment, sendReminders, type ReminderDependencies } from "./reminders";
 import { recordExpiry, requestApproval, type RequestApprovalDependencies } from "./requestApproval";
+import { sweepDeliveries, unfinishedDeliveriesFromIndex, type SweepDependencies } from "./sweeper";
 import { recordExecutionEnd, type WithdrawalDependencies } from "./withdrawal";
 
-/** Everything the function's entries need; reminders and the execution check are optional (tests leave them out). */
+/** Everything the function's entries need; reminders, the sweeper and the execution check are optional (tests leave them out). */
 export type RequestFunctionDependencies = RequestApprovalDependencies &
   Partial<Pick<ReminderDependencies, "reminderMinutesBeforeExpiry" | "pendingRequests">> &
+  Partial<Pick<SweepDependencies, "workflow" | "unfinishedDeliveries">> &
   Pick<WithdrawalDependencies, "describeExecution">;
 
 export function dependenciesFromEnvironment(env: Environment): RequestFunctionDependencies {
@@ -48,6 +52,8 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
     allowSelfApproval: env.ALLOW_SELF_APPROVAL === "true",
     reminderMinutesBeforeExpiry: reminderMinutesFromEnvironment(env),
     pendingRequests: pendingRequestsFromIndex(store),
+    workflow: stepFunctionsWorkflow(stepFunctions),
+    unfinishedDeliveries: unfinishedDeliveriesFromIndex(store),
     describeExecution: async (executionArn) => {
       const execution = await stepFunctions.json<{ status?: string; error?: string; cause?: string }>("DescribeExecution", { executionArn });
       return { status: execution.status ?? "UNKNOWN", error: execution.error, cause: execution.cause };
@@ -77,6 +83,11 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
             pendingRequests: dependencies.pendingRequests ?? (async () => []),
             logger,
           });
+        case "sweep": {
+          const { workflow, unfinishedDeliveries } = dependencies;
+          if (!workflow || !unfinishedDeliveries) throw new Error("The sweeper needs the workflow and the status index.");
+          return await sweepDeliveries({ ...dependencies, workflow, unfinishedDeliveries, logger });
+        }
         default:
           return await requestApproval({ ...dependencies, logger }, payload);
       }

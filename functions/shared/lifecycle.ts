@@ -182,6 +182,7 @@ function resumeDelivery(request: ApprovalRequest, now: Date): Transition | undef
 function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, stackApprovers: readonly string[]): Transition {
   const settlement = request.settlement;
   if (request.status !== "SETTLING" || !settlement) return { effects: [], answer: { type: "show" } };
+  const notify: Effect = { type: "notifyOutcome", recipients: outcomeRecipients(request, stackApprovers) };
   switch (report.type) {
     case "delivered": {
       if (canonicalJson(report.output) !== canonicalJson(settlement.output)) {
@@ -197,15 +198,16 @@ function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, s
       });
       return { next, effects: [{ type: "notifyOutcome", recipients: outcomeRecipients(request, stackApprovers) }], answer: { type: "show" } };
     }
+    // The approvers hear how it ended: no other path tells them once the request was settling.
     case "taskTimedOut":
-      return { next: bump(request, { status: "EXPIRED", closedReason: "The workflow stopped waiting (timed out) before the decision reached it." }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: "EXPIRED", closedReason: "The workflow stopped waiting (timed out) before the decision reached it." }), effects: [notify], answer: { type: "show" } };
     case "executionEnded": {
       const withdrawn = report.executionStatus === "ABORTED";
       const reason = withdrawn ? "The execution was stopped before the decision reached it." : `The execution ended (${report.executionStatus}) before the decision reached it.`;
-      return { next: bump(request, { status: withdrawn ? "WITHDRAWN" : "CLOSED", closedReason: reason }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: withdrawn ? "WITHDRAWN" : "CLOSED", closedReason: reason }), effects: [notify], answer: { type: "show" } };
     }
     case "taskGone":
-      return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [notify], answer: { type: "show" } };
     case "notDelivered":
       // Keep the settlement (votes decided it), free the lease so the next visit tries again.
       return { next: bump(request, { settlement: { ...settlement, leaseUntil: now.toISOString(), lastFailure: report.reason } }), effects: [], answer: { type: "deliveryPending" } };

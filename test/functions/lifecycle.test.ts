@@ -211,6 +211,7 @@ describe("lifecycle: delivery reports", () => {
     assert.equal(step.next?.status, "EXPIRED");
     assert.match(step.next?.closedReason ?? "", /timed out/);
     assert.equal(effectiveState(step.next!, NOW), "expired");
+    assert.deepEqual(step.effects, [{ type: "notifyOutcome", recipients: [ANN, BOB, CAT] }], "the approvers hear it expired");
   });
 
   it("executionEnded: withdrawn when ABORTED, closed otherwise", () => {
@@ -220,6 +221,7 @@ describe("lifecycle: delivery reports", () => {
     const failed = delivered(settlingRequest(), { type: "executionEnded", executionStatus: "FAILED" });
     assert.equal(failed.next?.status, "CLOSED");
     assert.match(failed.next?.closedReason ?? "", /FAILED/);
+    for (const step of [aborted, failed]) assert.deepEqual(step.effects.map((effect) => effect.type), ["notifyOutcome"], "the approvers hear how it ended");
   });
 
   it("notDelivered: keeps the settlement, frees the lease and says so", () => {
