@@ -91,6 +91,11 @@ export class AwsStandIn {
   readonly callLog: string[] = [];
   /** Faults to inject into one call, by its position in `callLog` (0-based), whatever its operation. */
   readonly faultsAtCall = new Map<number, Fault>();
+  /** The most calls of one operation ever under way at once (a bound on a function's fan-out shows here). */
+  readonly peakInFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+  /** Milliseconds every answer takes (a network's round trip), so that calls under way overlap as they do in AWS. */
+  latencyMs = 0;
   /** Where DynamoDB calls are forwarded (dynalite), so that faults can be injected into them too. */
   dynamoDbEndpoint?: string;
   /** Secrets Manager secrets by ARN (or name), for GetSecretValue: the sign-in client secret. */
@@ -213,8 +218,13 @@ export class AwsStandIn {
     const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService|secretsmanager|DynamoDB_20120810)\./, "") : form.get("Action") ?? "unknown";
     this.calls.set(operation, this.callCount(operation) + 1);
     const position = this.callLog.push(operation) - 1;
+    const under = (this.inFlight.get(operation) ?? 0) + 1;
+    this.inFlight.set(operation, under);
+    this.peakInFlight.set(operation, Math.max(under, this.peakInFlight.get(operation) ?? 0));
+    response.once("close", () => this.inFlight.set(operation, (this.inFlight.get(operation) ?? 1) - 1));
 
     const fault = this.faultsAtCall.get(position) ?? this.faults.get(operation)?.shift();
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (fault === "throttle") {
       // Each protocol has its own error shape: JSON for Step Functions and KMS, XML for SNS (AWS Query).
       if (typeof target === "string") return sendJson(response, 400, { __type: "ThrottlingException", message: "Rate exceeded" });

@@ -6,8 +6,8 @@
  * lives here.
  */
 import type { Context } from "aws-lambda";
-import { awsApi, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
-import { KMS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
+import { awsApi, DYNAMODB, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
+import { KMS_BUDGET, REQUEST_FUNCTION_DYNAMODB_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { stepFunctionsWorkflow } from "../shared/delivery";
@@ -33,7 +33,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const tableName = requireEnv(env, "TABLE_NAME", "the name of the approval requests table");
   const kms = awsApi(KMS, KMS_BUDGET);
   const stepFunctions = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET);
-  const store = new DynamoDbRequestStore(tableName);
+  const store = new DynamoDbRequestStore(tableName, awsApi(DYNAMODB, REQUEST_FUNCTION_DYNAMODB_BUDGET));
   return {
     store,
     publish: snsPublisher(topicArn),
