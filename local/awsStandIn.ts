@@ -10,6 +10,7 @@ import { EventEmitter } from "node:events";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { INVOCATION_HEADER } from "./invocations";
 
 export interface PublishedEmail {
   topicArn: string;
@@ -28,6 +29,8 @@ export type Fault =
   | "hang"
   /** 400 ThrottlingException, nothing applied. */
   | "throttle"
+  /** The call takes effect, its reply is lost, and the function that made it crashes: its later calls all fail. */
+  | "crash"
   /** No fault: answered as usual (to reach a later call of the same operation with a queue of faults). */
   | "none";
 
@@ -94,6 +97,8 @@ export class AwsStandIn {
   /** The most calls of one operation ever under way at once (a bound on a function's fan-out shows here). */
   readonly peakInFlight = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
+  /** Invocations stopped by a "crash" fault (local/invocations.ts): whatever they call next fails. */
+  private readonly crashedInvocations = new Set<string>();
   /** Milliseconds every answer takes (a network's round trip), so that calls under way overlap as they do in AWS. */
   latencyMs = 0;
   /** Where DynamoDB calls are forwarded (dynalite), so that faults can be injected into them too. */
@@ -134,6 +139,11 @@ export class AwsStandIn {
   /** Queues faults for the next calls of `operation`. */
   injectFaults(operation: string, ...faults: Fault[]): void {
     this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...faults]);
+  }
+
+  /** Whether a crash fault stopped this invocation (and forgets it). */
+  crashed(invocation: string): boolean {
+    return this.crashedInvocations.delete(invocation);
   }
 
   callCount(operation: string): number {
@@ -223,6 +233,11 @@ export class AwsStandIn {
     this.peakInFlight.set(operation, Math.max(under, this.peakInFlight.get(operation) ?? 0));
     response.once("close", () => this.inFlight.set(operation, (this.inFlight.get(operation) ?? 1) - 1));
 
+    const invocation = request.headers[INVOCATION_HEADER];
+    if (typeof invocation === "string" && this.crashedInvocations.has(invocation)) {
+      // A dead function makes no more calls: nothing of this one is applied.
+      return sendJson(response, 400, { __type: "FunctionCrashed", message: "The calling function crashed (an injected fault)." });
+    }
     const fault = this.faultsAtCall.get(position) ?? this.faults.get(operation)?.shift();
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (fault === "throttle") {
@@ -243,7 +258,8 @@ export class AwsStandIn {
       if (operation === "Publish") return this.publish(form, response);
       sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
     };
-    if (fault === "applyThenDropReply") {
+    if (fault === "crash" && typeof invocation === "string") this.crashedInvocations.add(invocation);
+    if (fault === "applyThenDropReply" || fault === "crash") {
       // Apply the call into a throwaway response, then cut the connection: the caller never hears back.
       const swallowed = { writeHead: () => swallowed, end: () => swallowed } as unknown as ServerResponse;
       const real = response;

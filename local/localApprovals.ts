@@ -17,6 +17,7 @@ import { executionStatusChangeEvent } from "../functions/requestApproval/withdra
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
 import { startLocalDynamoDb } from "./dynamoDb";
+import { runInvocation } from "./invocations";
 import { localAwsEnvironment } from "./environment";
 import { startGateway, type LocalRoute } from "./gateway";
 import { startLocalOpenIdProvider, type LocalAccount, type LocalOpenIdProvider } from "./openIdProvider";
@@ -192,7 +193,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     const gateway = await startGateway({
       transport: options.transport,
       port: options.port ?? 0,
-      decide: (event) => decide(event, { awsRequestId: randomUUID() }) as Promise<HttpResponse>,
+      decide: (event) => runInvocation(() => decide(event, { awsRequestId: randomUUID() }), (id) => standIn.crashed(id)) as Promise<HttpResponse>,
       localRoute: controlApi,
     });
     cleanups.push(() => gateway.close());
@@ -226,7 +227,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       runningExecutions.forEach((abort) => abort());
     });
 
-    const requestApproval = createRequestHandler({
+    const requestHandler = createRequestHandler({
       ...requestDependencies({
         TABLE_NAME: LOCAL_TABLE,
         TOPIC_ARN: LOCAL_TOPIC,
@@ -239,6 +240,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       }),
       logger: logger("request-approval"),
     });
+    // Each invocation on its own, as Lambda runs them: a crash fault stops only the invocation it hit.
+    const requestApproval: typeof requestHandler = (event, context) => runInvocation(() => requestHandler(event, context), (id) => standIn.crashed(id));
     // EventBridge's "Execution Status Change" rule: an execution that was stopped, failed or timed out is
     // delivered to the request function, as the deployed rule does (components/reminders.ts).
     const statusChanges = new Set<Promise<unknown>>();

@@ -12,7 +12,7 @@ import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger, describeError } from "../shared/logger";
-import { snsPublisher } from "../shared/publisher";
+import { noticePublisher, snsPublisher, type Publish } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
@@ -25,7 +25,10 @@ import { recordExecutionEnd, type WithdrawalDependencies } from "./withdrawal";
 export type RequestFunctionDependencies = RequestApprovalDependencies &
   Partial<Pick<ReminderDependencies, "reminderMinutesBeforeExpiry" | "pendingRequests">> &
   Partial<Pick<SweepDependencies, "workflow" | "unfinishedDeliveries">> &
-  Pick<WithdrawalDependencies, "describeExecution">;
+  Pick<WithdrawalDependencies, "describeExecution"> & {
+    /** Outcome notices (expiry, withdrawal, the sweeper's deliveries): at most once. Unset: `publish`. */
+    publishNotice?: Publish;
+  };
 
 export function dependenciesFromEnvironment(env: Environment): RequestFunctionDependencies {
   const topicArn = requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers");
@@ -37,6 +40,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   return {
     store,
     publish: snsPublisher(topicArn),
+    publishNotice: noticePublisher(topicArn),
     mac: async (message) => {
       // Blobs travel base64-encoded in the JSON protocol.
       const result = await kms.json<{ Mac?: string }>("GenerateMac", { KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: Buffer.from(message).toString("base64") });
@@ -69,11 +73,13 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
     const logger = dependencies.logger.child({ awsRequestId: context?.awsRequestId });
     try {
       const payload = parseRequestApprovalPayload(event);
+      // Links go out at least once (a retried email is the same link); outcome notices at most once.
+      const notifying = { ...dependencies, publish: dependencies.publishNotice ?? dependencies.publish, logger };
       switch (payload.kind) {
         case "expired":
-          return await recordExpiry({ ...dependencies, logger }, payload);
+          return await recordExpiry(notifying, payload);
         case "executionEnded":
-          return await recordExecutionEnd({ ...dependencies, logger }, payload);
+          return await recordExecutionEnd(notifying, payload);
         case "verify":
           return await verifyDecision({ ...dependencies, logger }, payload);
         case "remind":
@@ -86,7 +92,7 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
         case "sweep": {
           const { workflow, unfinishedDeliveries } = dependencies;
           if (!workflow || !unfinishedDeliveries) throw new Error("The sweeper needs the workflow and the status index.");
-          return await sweepDeliveries({ ...dependencies, workflow, unfinishedDeliveries, logger });
+          return await sweepDeliveries({ ...notifying, workflow, unfinishedDeliveries });
         }
         default:
           return await requestApproval({ ...dependencies, logger }, payload);
