@@ -401,11 +401,15 @@ function printTables(results: Results) {
     ...warmRow("reference: decision (GET)", warm.reference?.decision),
   ]);
   table("4. Local round trip: open link, approve, execution ends (ms)", ["pending approvals", "concurrency", "p50", "p99", "approvals/s"], results.roundTripMs.map((row) => [row.pending, row.concurrency, row.p50, row.p99, row.approvalsPerSecond]));
+  printRatios(results);
   const callsOf = (calls: Record<string, number>) => Object.entries(calls).map(([operation, count]) => `${count} ${operation}`).join(", ");
-  table("5. Click to resume: the approver's POST to the execution leaving its waiting task, local (ms; clock resolution 1 ms)", ["transport", "first click", "warm p50", "warm p99", "clicks", "AWS calls before the execution resumes"], Object.entries(results.clickToResumeMs).map(([transport, row]) => [transport, row.first.ms, row.warm.p50, row.warm.p99, row.warm.clicks, callsOf(row.warm.calls)]));
+  table("6. Click to resume: the approver's POST to the execution leaving its waiting task, local (ms; clock resolution 1 ms)", ["transport", "first click", "warm p50", "warm p99", "clicks", "AWS calls before the execution resumes"], Object.entries(results.clickToResumeMs).map(([transport, row]) => [transport, row.first.ms, row.warm.p50, row.warm.p99, row.warm.clicks, callsOf(row.warm.calls)]));
+}
+
+function printRatios(results: Results) {
   const r = results.oursOverReference;
   if (!r) return;
-  table("6. Ours / reference (below 1: ours is smaller or faster; goal for cold starts: 0.7)", ["figure", "request-approval", "decision GET", "decision POST"], [
+  table("5. Ours / reference (below 1: ours is smaller or faster; goal for cold starts: 0.7)", ["figure", "request-approval", "decision GET", "decision POST"], [
     ["package bytes", r.packageBytes.requestApproval, r.packageBytes.decision, r.packageBytes.decision],
     ["package gzip bytes", r.packageGzipBytes.requestApproval, r.packageGzipBytes.decision, r.packageGzipBytes.decision],
     ["cold start median", r.coldStartMedian.requestApproval, r.coldStartMedian.decisionGet, r.coldStartMedian.decisionPost],

@@ -27,6 +27,8 @@ export interface SweepDependencies extends SettleDependencies {
 
 /** At most this many deliveries per run (each a few calls of at most a few seconds): the rest wait for the next run. */
 export const SWEEP_BATCH = 25;
+/** No delivery starts after this long into a run, well inside the request function's 60 s timeout. */
+export const SWEEP_TIME_BUDGET_MS = 30_000;
 
 export interface SweepResult {
   /** SETTLING requests found. */
@@ -43,7 +45,9 @@ export async function sweepDeliveries(deps: SweepDependencies): Promise<SweepRes
   const due = found.filter((request) => !(Date.parse(request.settlement?.leaseUntil ?? "") > now.getTime())).slice(0, SWEEP_BATCH);
   const statuses: Record<string, number> = {};
   let failed = 0;
+  const started = Date.now();
   for (const { id } of due) {
+    if (Date.now() - started > SWEEP_TIME_BUDGET_MS) break; // the next run goes on
     try {
       const applied = await applyEvent(deps, id, { type: "sweep" });
       if (!applied) continue;
