@@ -209,7 +209,7 @@ function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, s
     case "taskGone":
       return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [notify], answer: { type: "show" } };
     case "notDelivered":
-      // Keep the settlement (votes decided it), free the lease so the next visit tries again.
+      // Keep the settlement (votes decided it), free the lease so the next sweep (or visit) tries again.
       return { next: bump(request, { settlement: { ...settlement, leaseUntil: now.toISOString(), lastFailure: report.reason } }), effects: [], answer: { type: "deliveryPending" } };
   }
 }
@@ -248,7 +248,7 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
     }
     case "withdrawn": {
       // Only a pending request is withdrawn here. A settling one may already have reached the workflow
-      // (a reply lost, not yet confirmed): the next visit reads the execution's history and records the truth.
+      // (a reply lost, not yet confirmed): the next sweep (or visit) reads the execution's history and records the truth.
       if (effectiveState(request, now) !== "pending") return { effects: [], answer: { type: "notOpen" } };
       return {
         next: bump(request, { status: "WITHDRAWN", closedReason: event.reason }),

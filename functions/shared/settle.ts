@@ -55,8 +55,8 @@ export async function performEffects(deps: SettleDependencies, request: Approval
       delivered = await applyEvent(deps, current.id, { type: "delivery", report }, current);
     } catch (error) {
       // The workflow's side is settled; only our record of it failed. Tell the truth from the report: the
-      // record stays SETTLING, and the next visit finds the receipt in the history and records it.
-      deps.logger.warn("Delivery not recorded; the next visit records it", { requestRef: current.id, report: report.type, ...describeError(error) });
+      // record stays SETTLING, and the next sweep (or visit) finds the receipt in the history and records it.
+      deps.logger.warn("Delivery not recorded; the next sweep or visit records it", { requestRef: current.id, report: report.type, ...describeError(error) });
       const told = transition(current, { type: "delivery", report }, { now: deps.now(), stackApprovers: deps.approverEmails });
       return { request: told.next ?? current, answer: told.answer.type === "deliveryPending" ? told.answer : undefined };
     }
