@@ -62,16 +62,14 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async createIfAbsent(request: ApprovalRequest) {
-    const writeId = randomUUID();
     try {
-      await this.putItem({ ...request, writeId }, { ConditionExpression: "attribute_not_exists(id)" });
+      await this.putItem({ ...request, writeId: randomUUID() }, { ConditionExpression: "attribute_not_exists(id)" });
       return { created: true as const };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      // Stored before, by an earlier attempt or by this one (a reply lost): the same request either way.
       const existing = await this.get(request.id);
       if (!existing) throw error; // deleted in between: let the caller's retry start over
-      // Our own write, whose reply was lost: created by this call.
-      if (existing.writeId === writeId) return { created: true as const };
       return { created: false as const, existing };
     }
   }
