@@ -22,6 +22,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   allowSelfApproval: config.allowSelfApproval,
   tableDeletionProtection: config.tableDeletionProtection,
   reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
+  sweepIntervalMinutes: config.sweepIntervalMinutes,
   alarmEmail: config.alarmEmail,
   alarmTopicArn: config.alarmTopicArn,
   deployerArn: config.deployerArn,

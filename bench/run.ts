@@ -291,6 +291,39 @@ async function main() {
     }
     results.roundTripMs = roundTrips;
 
+    // 5. Click to resume, per transport: from the approver's POST leaving the browser (local HTTP, the transport's
+    // event shape) to the execution leaving its waiting task (the TaskSucceeded event), with the AWS calls made
+    // on the way. "First click": on a freshly started local stack (new handlers and connections; the code is loaded).
+    const clickToResume: Record<string, { first: { ms: number; calls: Record<string, number> }; warm: { p50: number; p99: number; clicks: number; calls: Record<string, number> } }> = {};
+    for (const transport of ["functionUrl", "httpApi", "restApi"] as const) {
+      const local = await startLocalApprovals({ transport, approvalTimeoutSeconds: 86_400 });
+      try {
+        const click = async () => {
+          const execution = local.startExecution({ title: "Click to resume" });
+          const email = await execution.email;
+          const firstCall = local.standIn.callLog.length;
+          const sentAt = Date.now();
+          const decided = await fetch(email.reviewUrl, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "decision=approve" });
+          await decided.text();
+          const resumed = local.standIn.historyOf(execution.executionArn).find((event) => event.type === "TaskSucceeded") as { timestamp?: number } | undefined;
+          if (decided.status !== 200 || resumed?.timestamp === undefined) throw new Error(`a click did not resume its execution (${decided.status})`);
+          const calls = local.standIn.callLog.slice(firstCall);
+          const untilResumed = calls.slice(0, calls.indexOf("SendTaskSuccess") + 1);
+          await execution.outcome;
+          return { ms: resumed.timestamp * 1000 - sentAt, calls: Object.fromEntries([...new Set(untilResumed)].map((operation) => [operation, untilResumed.filter((call) => call === operation).length])) };
+        };
+        const first = await click();
+        const clicks = Math.min(settings.requests, 200);
+        const warm: Array<Awaited<ReturnType<typeof click>>> = [];
+        for (let index = 0; index < clicks; index++) warm.push(await click());
+        const samples = warm.map((sample) => sample.ms);
+        clickToResume[transport] = { first, warm: { p50: round(percentile(samples, 50), 2), p99: round(percentile(samples, 99), 2), clicks, calls: warm.at(-1)!.calls } };
+      } finally {
+        await local.close();
+      }
+    }
+    results.clickToResumeMs = clickToResume;
+
     const ratio = (a: number, b: number) => round(a / b, 2);
     const floorMs = cold.floor!.emptyHandler.median;
     if (packages.reference && cold.ours && cold.reference && referenceSamples) {
@@ -324,6 +357,7 @@ interface Results {
   coldStartFromRequireMs: Partial<Record<"floor" | "ours" | "reference", Record<string, Spread>>>;
   warmLatencyMs: Partial<Record<"ours" | "reference", Record<string, { p50: number; p99: number; requests: number }>>>;
   roundTripMs: Array<{ pending: number; concurrency: number; p50: number; p99: number; approvalsPerSecond: number }>;
+  clickToResumeMs: Record<string, { first: { ms: number; calls: Record<string, number> }; warm: { p50: number; p99: number; clicks: number; calls: Record<string, number> } }>;
   oursOverReference?: Record<string, Record<string, number>>;
 }
 
@@ -367,6 +401,12 @@ function printTables(results: Results) {
     ...warmRow("reference: decision (GET)", warm.reference?.decision),
   ]);
   table("4. Local round trip: open link, approve, execution ends (ms)", ["pending approvals", "concurrency", "p50", "p99", "approvals/s"], results.roundTripMs.map((row) => [row.pending, row.concurrency, row.p50, row.p99, row.approvalsPerSecond]));
+  printRatios(results);
+  const callsOf = (calls: Record<string, number>) => Object.entries(calls).map(([operation, count]) => `${count} ${operation}`).join(", ");
+  table("6. Click to resume: the approver's POST to the execution leaving its waiting task, local (ms; clock resolution 1 ms)", ["transport", "first click", "warm p50", "warm p99", "clicks", "AWS calls before the execution resumes"], Object.entries(results.clickToResumeMs).map(([transport, row]) => [transport, row.first.ms, row.warm.p50, row.warm.p99, row.warm.clicks, callsOf(row.warm.calls)]));
+}
+
+function printRatios(results: Results) {
   const r = results.oursOverReference;
   if (!r) return;
   table("5. Ours / reference (below 1: ours is smaller or faster; goal for cold starts: 0.7)", ["figure", "request-approval", "decision GET", "decision POST"], [

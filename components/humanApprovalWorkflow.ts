@@ -51,6 +51,8 @@ export interface HumanApprovalWorkflowArgs {
   signIn?: SignInArgs;
   /** Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or unset: none. */
   reminderMinutesBeforeExpiry?: number[];
+  /** Minutes between runs of the sweeper, which completes unfinished deliveries (an EventBridge schedule); default 1. */
+  sweepIntervalMinutes?: number;
   /** CloudWatch alarms to a new topic that emails this address; or set `alarmTopicArn`. Neither: no alarms. */
   alarmEmail?: string;
   /** CloudWatch alarms to this existing SNS topic (it must let cloudwatch.amazonaws.com publish). */
@@ -248,19 +250,19 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       ),
     }, { parent });
 
-    // Withdrawn (stopped) or broken executions close their request, and reminders run on a schedule: both are
-    // EventBridge events into the request function, which may check this state machine's executions and,
-    // with reminders, query the status index (nothing else of the table beyond its own policy).
+    // Withdrawn (stopped) or broken executions close their request, and the sweeper (and reminders) run on a
+    // schedule: all are EventBridge events into the request function, which may check, read and answer this
+    // state machine's executions and query the status index (nothing else of the table beyond its own policy).
     new aws.iam.RolePolicy(`${name}-request-approval-events-policy`, {
       role: requestRole.id,
       policy: pulumi.all([partition, region, accountId, stateMachine.name, table.arn]).apply(([awsPartition, awsRegion, account, machine, tableArn]) =>
         JSON.stringify(requestEventsPolicy({
           executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*`,
-          statusIndex: reminderMinutes.length ? `${tableArn}/index/${STATUS_INDEX.name}` : undefined,
+          statusIndex: `${tableArn}/index/${STATUS_INDEX.name}`,
         })),
       ),
     }, { parent });
-    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes }, this);
+    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? 1 }, this);
 
     if (args.alarmEmail || args.alarmTopicArn) {
       createAlarms(name, {

@@ -71,15 +71,18 @@ export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocume
 }
 
 /**
- * The request-approval function's event entries (functions/requestApproval/withdrawal.ts, reminders.ts):
- * check how one of this state machine's executions ended, and, with reminders, list pending requests
- * through the status index (a query of that index only, never a scan of the table and its links).
- * A separate policy: it names the state machine, which is created after the function.
+ * The request-approval function's event entries (functions/requestApproval/withdrawal.ts, sweeper.ts,
+ * reminders.ts): check how one of this state machine's executions ended; list settling (and, with reminders,
+ * pending) requests through the status index (a query of that index only, never a scan of the table and its
+ * links); and, for the sweeper, deliver a settled decision and read what this state machine's executions
+ * received. A separate policy: it names the state machine, which is created after the function.
  */
-export function requestEventsPolicy(arns: { executions: string; statusIndex?: string }): PolicyDocument {
+export function requestEventsPolicy(arns: { executions: string; statusIndex: string }): PolicyDocument {
   return document(
-    { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution"], Resource: arns.executions },
-    ...(arns.statusIndex ? [{ Sid: "ListPendingRequests", Effect: "Allow" as const, Action: ["dynamodb:Query"], Resource: arns.statusIndex }] : []),
+    { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution", "states:GetExecutionHistory"], Resource: arns.executions },
+    { Sid: "ListPendingRequests", Effect: "Allow", Action: ["dynamodb:Query"], Resource: arns.statusIndex },
+    // SendTaskSuccess has no resource-level permissions; the token itself (stored in the table) is the authorisation.
+    { Sid: "DeliverSettledDecisions", Effect: "Allow", Action: ["states:SendTaskSuccess"], Resource: "*" },
   );
 }
 

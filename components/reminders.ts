@@ -3,6 +3,8 @@
  * EventBridge (so no third function, and publishing stays with the function roles):
  * - every execution of this state machine that ends ABORTED, FAILED or TIMED_OUT, so a withdrawn
  *   (stopped) or broken execution closes its request and the approvers are told;
+ * - a schedule that sends `{"kind":"sweep"}` every `sweepIntervalMinutes`: the sweeper completes every
+ *   settled vote whose delivery did not finish (functions/requestApproval/sweeper.ts);
  * - with `reminderMinutesBeforeExpiry`, a schedule that sends `{"kind":"remind"}`.
  */
 import * as aws from "@pulumi/aws";
@@ -13,8 +15,10 @@ import { ENDED_STATUSES } from "../functions/requestApproval/withdrawal";
 export interface RequestEventsArgs {
   requestFunction: aws.lambda.Function;
   stateMachineArn: pulumi.Input<string>;
-  /** Minutes before expiry, largest first; empty: no schedule at all. */
+  /** Minutes before expiry, largest first; empty: no reminder schedule. */
   reminderMinutesBeforeExpiry: number[];
+  /** Minutes between the sweeper's runs. */
+  sweepIntervalMinutes: number;
 }
 
 /** The EventBridge pattern of this state machine's executions that ended without succeeding. */
@@ -38,8 +42,7 @@ export function reminderScheduleMinutes(minutesBeforeExpiry: readonly number[]):
 }
 
 export function reminderScheduleExpression(minutesBeforeExpiry: readonly number[]): string {
-  const every = reminderScheduleMinutes(minutesBeforeExpiry);
-  return every === 1 ? "rate(1 minute)" : `rate(${every} minutes)`;
+  return rateOfMinutes(reminderScheduleMinutes(minutesBeforeExpiry));
 }
 
 /** An EventBridge rule that invokes the request function, with the one permission it needs (this rule only). */
@@ -59,18 +62,28 @@ function invokeFromRule(name: string, rule: aws.cloudwatch.EventRule, requestFun
   }, { parent });
 }
 
-export function routeRequestEvents(name: string, args: RequestEventsArgs, parent: pulumi.Resource): { reminderSchedule?: aws.cloudwatch.EventRule } {
+/** EventBridge's rate expression for a whole number of minutes. */
+export const rateOfMinutes = (minutes: number) => (minutes === 1 ? "rate(1 minute)" : `rate(${minutes} minutes)`);
+
+export function routeRequestEvents(name: string, args: RequestEventsArgs, parent: pulumi.Resource): { reminderSchedule?: aws.cloudwatch.EventRule; sweepSchedule: aws.cloudwatch.EventRule } {
   const ended = new aws.cloudwatch.EventRule(`${name}-execution-ended`, {
     description: "Human approval: an execution stopped (withdrawn), failed or timed out; the request-approval function closes its request",
     eventPattern: pulumi.output(args.stateMachineArn).apply((arn) => JSON.stringify(executionEndedPattern(arn))),
   }, { parent });
   invokeFromRule(`${name}-execution-ended`, ended, args.requestFunction, {}, parent);
 
-  if (args.reminderMinutesBeforeExpiry.length === 0) return {};
+  const sweepSchedule = new aws.cloudwatch.EventRule(`${name}-sweeper`, {
+    description: `Human approval: complete every settled vote whose delivery did not finish, every ${args.sweepIntervalMinutes} minute${args.sweepIntervalMinutes === 1 ? "" : "s"}`,
+    scheduleExpression: rateOfMinutes(args.sweepIntervalMinutes),
+  }, { parent });
+  // A missed run is not worth a retry: the next one comes within the interval.
+  invokeFromRule(`${name}-sweeper`, sweepSchedule, args.requestFunction, { input: JSON.stringify({ kind: "sweep" }), retryPolicy: { maximumEventAgeInSeconds: 60 * args.sweepIntervalMinutes, maximumRetryAttempts: 2 } }, parent);
+
+  if (args.reminderMinutesBeforeExpiry.length === 0) return { sweepSchedule };
   const schedule = new aws.cloudwatch.EventRule(`${name}-reminders`, {
     description: `Human approval: remind approvers who have not voted, ${args.reminderMinutesBeforeExpiry.join(", ")} minutes before a request expires`,
     scheduleExpression: reminderScheduleExpression(args.reminderMinutesBeforeExpiry),
   }, { parent });
   invokeFromRule(`${name}-reminders`, schedule, args.requestFunction, { input: JSON.stringify({ kind: "remind" }) }, parent);
-  return { reminderSchedule: schedule };
+  return { reminderSchedule: schedule, sweepSchedule };
 }

@@ -9,8 +9,9 @@
 import { refuseForeignRequests } from "./gateway";
 import { EventEmitter } from "node:events";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { INVOCATION_HEADER } from "./invocations";
 
 export interface PublishedEmail {
   topicArn: string;
@@ -28,7 +29,11 @@ export type Fault =
   /** No reply ever: only the caller's own timeout ends the wait. */
   | "hang"
   /** 400 ThrottlingException, nothing applied. */
-  | "throttle";
+  | "throttle"
+  /** The call takes effect, its reply is lost, and the function that made it crashes: its later calls all fail. */
+  | "crash"
+  /** No fault: answered as usual (to reach a later call of the same operation with a queue of faults). */
+  | "none";
 
 /** An event of an execution's history, shaped as GetExecutionHistory returns it. */
 export interface StandInHistoryEvent {
@@ -86,6 +91,19 @@ export class AwsStandIn {
   readonly calls = new Map<string, number>();
   /** Faults to inject, consumed one per call, by operation. */
   readonly faults = new Map<string, Fault[]>();
+  /** Every call received, in order ("PutItem", "SendTaskSuccess", ...): the fault sweep numbers calls by it. */
+  readonly callLog: string[] = [];
+  /** Faults to inject into one call, by its position in `callLog` (0-based), whatever its operation. */
+  readonly faultsAtCall = new Map<number, Fault>();
+  /** The most calls of one operation ever under way at once (a bound on a function's fan-out shows here). */
+  readonly peakInFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+  /** Invocations stopped by a "crash" fault (local/invocations.ts): whatever they call next fails. */
+  private readonly crashedInvocations = new Set<string>();
+  /** Milliseconds every answer takes (a network's round trip), so that calls under way overlap as they do in AWS. */
+  latencyMs = 0;
+  /** Where DynamoDB calls are forwarded (dynalite), so that faults can be injected into them too. */
+  dynamoDbEndpoint?: string;
   /** Secrets Manager secrets by ARN (or name), for GetSecretValue: the sign-in client secret. */
   readonly secrets = new Map<string, string>();
   private readonly macKey = randomBytes(32);
@@ -124,6 +142,11 @@ export class AwsStandIn {
   /** Queues faults for the next calls of `operation`. */
   injectFaults(operation: string, ...faults: Fault[]): void {
     this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...faults]);
+  }
+
+  /** Whether a crash fault stopped this invocation (and forgets it). */
+  crashed(invocation: string): boolean {
+    return this.crashedInvocations.delete(invocation);
   }
 
   callCount(operation: string): number {
@@ -205,10 +228,21 @@ export class AwsStandIn {
     const body = await readBody(request);
     const target = request.headers["x-amz-target"];
     const form = new URLSearchParams(body);
-    const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService|secretsmanager)\./, "") : form.get("Action") ?? "unknown";
+    const operation = typeof target === "string" ? target.replace(/^(AWSStepFunctions|TrentService|secretsmanager|DynamoDB_20120810)\./, "") : form.get("Action") ?? "unknown";
     this.calls.set(operation, this.callCount(operation) + 1);
+    const position = this.callLog.push(operation) - 1;
+    const under = (this.inFlight.get(operation) ?? 0) + 1;
+    this.inFlight.set(operation, under);
+    this.peakInFlight.set(operation, Math.max(under, this.peakInFlight.get(operation) ?? 0));
+    response.once("close", () => this.inFlight.set(operation, (this.inFlight.get(operation) ?? 1) - 1));
 
-    const fault = this.faults.get(operation)?.shift();
+    const invocation = request.headers[INVOCATION_HEADER];
+    if (typeof invocation === "string" && this.crashedInvocations.has(invocation)) {
+      // A dead function makes no more calls: nothing of this one is applied.
+      return sendJson(response, 400, { __type: "FunctionCrashed", message: "The calling function crashed (an injected fault)." });
+    }
+    const fault = this.faultsAtCall.get(position) ?? this.faults.get(operation)?.shift();
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (fault === "throttle") {
       // Each protocol has its own error shape: JSON for Step Functions and KMS, XML for SNS (AWS Query).
       if (typeof target === "string") return sendJson(response, 400, { __type: "ThrottlingException", message: "Rate exceeded" });
@@ -219,23 +253,44 @@ export class AwsStandIn {
       request.socket.once("close", () => this.hungSockets.delete(request.socket));
       return; // never answer
     }
-    const answer = () => {
+    const answer = async () => {
+      if (typeof target === "string" && target.startsWith("DynamoDB_20120810.") && this.dynamoDbEndpoint) return this.forwardToDynamoDb(request, body, response);
       if (typeof target === "string" && target.startsWith("AWSStepFunctions.")) return this.stepFunctions(operation, body, response);
       if (typeof target === "string" && target.startsWith("TrentService.")) return this.kms(operation, body, response);
       if (typeof target === "string" && target.startsWith("secretsmanager.")) return this.secretsManager(operation, body, response);
       if (operation === "Publish") return this.publish(form, response);
       sendJson(response, 400, { __type: "UnknownOperationException", message: `The local stand-in does not implement ${operation}.` });
     };
-    if (fault === "applyThenDropReply") {
+    if (fault === "crash" && typeof invocation === "string") this.crashedInvocations.add(invocation);
+    if (fault === "applyThenDropReply" || fault === "crash") {
       // Apply the call into a throwaway response, then cut the connection: the caller never hears back.
       const swallowed = { writeHead: () => swallowed, end: () => swallowed } as unknown as ServerResponse;
       const real = response;
       response = swallowed;
-      answer();
+      await answer();
       real.socket?.destroy();
       return;
     }
-    answer();
+    await answer();
+  }
+
+  /** DynamoDB is dynalite's: the call is passed on as it came, and its answer back (once it is applied). */
+  private forwardToDynamoDb(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
+    const target = new URL(this.dynamoDbEndpoint!);
+    return new Promise<void>((resolve, reject) => {
+      const headers = { ...request.headers, host: target.host, "content-length": String(Buffer.byteLength(body)) };
+      const forwarded = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () => {
+          response.writeHead(answer.statusCode ?? 500, { "Content-Type": String(answer.headers["content-type"] ?? "application/x-amz-json-1.0") }).end(Buffer.concat(chunks));
+          resolve();
+        });
+        answer.on("error", reject);
+      });
+      forwarded.on("error", reject);
+      forwarded.end(body);
+    });
   }
 
   private publish(form: URLSearchParams, response: ServerResponse) {

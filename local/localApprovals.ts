@@ -12,10 +12,12 @@ import { createHandler as createDecisionHandler, dependenciesFromEnvironment as 
 import type { HttpResponse } from "../functions/decision/decision";
 import type { Transport } from "../functions/decision/httpEvent";
 import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../functions/requestApproval/index";
+import type { SweepResult } from "../functions/requestApproval/sweeper";
 import { executionStatusChangeEvent } from "../functions/requestApproval/withdrawal";
 import { createLogger } from "../functions/shared/logger";
 import { AwsStandIn, type PublishedEmail } from "./awsStandIn";
 import { startLocalDynamoDb } from "./dynamoDb";
+import { runInvocation } from "./invocations";
 import { localAwsEnvironment } from "./environment";
 import { startGateway, type LocalRoute } from "./gateway";
 import { startLocalOpenIdProvider, type LocalAccount, type LocalOpenIdProvider } from "./openIdProvider";
@@ -42,6 +44,8 @@ export interface LocalApprovalsOptions {
    * `true`: one account per approver, plus `someone@example.com`, who is not one.
    */
   signIn?: boolean | { accounts: LocalAccount[] };
+  /** Run the sweeper (the deployed stack's `sweepIntervalMinutes` schedule) every this many seconds; unset: only on demand (`sweep()`, `POST /sweep`). */
+  sweepIntervalSeconds?: number;
 }
 
 export interface ApprovalEmail extends PublishedEmail {
@@ -79,6 +83,8 @@ export interface LocalApprovals {
   dynamoDbEndpoint: string;
   /** With sign-in: the local OpenID provider (its issuer, accounts and password). */
   openIdProvider?: LocalOpenIdProvider;
+  /** Runs the sweeper once, as the deployed schedule does: unfinished deliveries are completed. */
+  sweep(): Promise<SweepResult>;
   /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
   stackOutputs: LocalStackOutputs;
   close(): Promise<void>;
@@ -137,7 +143,9 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     const awsEndpoint = await standIn.listen();
     cleanups.push(() => standIn.close());
 
-    const localEnvironment = localAwsEnvironment({ dynamoDb: db.endpoint, standIn: awsEndpoint });
+    // The handlers reach dynalite through the stand-in, so that tests can inject faults into DynamoDB calls too.
+    standIn.dynamoDbEndpoint = db.endpoint;
+    const localEnvironment = localAwsEnvironment({ dynamoDb: awsEndpoint, standIn: awsEndpoint });
     const previousEnvironment = Object.fromEntries(Object.keys(localEnvironment).map((name) => [name, process.env[name]]));
     Object.assign(process.env, localEnvironment);
     cleanups.push(async () => {
@@ -181,13 +189,14 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         return { statusCode: 200, body: entry.outcome ?? { status: "RUNNING" } };
       }
       if (url.pathname === "/stack-outputs" && request.method === "GET") return { statusCode: 200, body: stackOutputs };
+      if (url.pathname === "/sweep" && request.method === "POST") return { statusCode: 200, body: await sweep() };
       return undefined;
     };
 
     const gateway = await startGateway({
       transport: options.transport,
       port: options.port ?? 0,
-      decide: (event) => decide(event, { awsRequestId: randomUUID() }) as Promise<HttpResponse>,
+      decide: (event) => runInvocation(() => decide(event, { awsRequestId: randomUUID() }), (id) => standIn.crashed(id)) as Promise<HttpResponse>,
       localRoute: controlApi,
     });
     cleanups.push(() => gateway.close());
@@ -221,7 +230,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       runningExecutions.forEach((abort) => abort());
     });
 
-    const requestApproval = createRequestHandler({
+    const requestHandler = createRequestHandler({
       ...requestDependencies({
         TABLE_NAME: LOCAL_TABLE,
         TOPIC_ARN: LOCAL_TOPIC,
@@ -234,6 +243,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       }),
       logger: logger("request-approval"),
     });
+    // Each invocation on its own, as Lambda runs them: a crash fault stops only the invocation it hit.
+    const requestApproval: typeof requestHandler = (event, context) => runInvocation(() => requestHandler(event, context), (id) => standIn.crashed(id));
     // EventBridge's "Execution Status Change" rule: an execution that was stopped, failed or timed out is
     // delivered to the request function, as the deployed rule does (components/reminders.ts).
     const statusChanges = new Set<Promise<unknown>>();
@@ -245,6 +256,19 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       statusChanges.add(delivery);
     };
     cleanups.push(async () => void (await Promise.all([...statusChanges])));
+
+    // The sweeper's schedule: the same entry of the request function as the deployed EventBridge rule invokes.
+    const sweep = async () => (await requestApproval({ kind: "sweep" }, { awsRequestId: randomUUID() })) as SweepResult;
+    if (options.sweepIntervalSeconds) {
+      let sweeping: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        if (!closing) sweeping = sweeping.then(sweep).catch(() => undefined); // logged by the handler; the next run tries again
+      }, options.sweepIntervalSeconds * 1000);
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await sweeping;
+      });
+    }
 
     // The function ARN only names the task; the local override runs the handler in this process.
     const definition = buildStateMachineDefinition({
@@ -331,6 +355,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       origin: gateway.origin,
       startExecution: (input, name) => startExecution(input, name),
       invokeRequestFunction: (payload) => requestApproval(payload, { awsRequestId: randomUUID() }),
+      sweep,
       standIn,
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,

@@ -23,6 +23,8 @@ const USER_DIR = process.env.INIT_CWD ?? process.cwd();
 const RULE = "-".repeat(72);
 /** How long to let an outcome notice catch up with the outcome before saying the pages stay up. */
 const NOTICE_GRACE_MS = 1000;
+/** How often the local mode runs the sweeper (the deployed schedule: `sweepIntervalMinutes`). */
+const LOCAL_SWEEP_INTERVAL_SECONDS = 5;
 
 /** Relative to where the user is, unless that means climbing out of it. */
 const shownPath = (file: string) => {
@@ -215,6 +217,8 @@ async function main(argv: string[]): Promise<number> {
     requiredApprovals: options.requiredApprovals,
     allowSelfApproval: options.allowSelfApproval,
     port: options.port,
+    // The deployed sweeper runs every minute; here every few seconds, so a recovery can be watched (also POST /sweep).
+    sweepIntervalSeconds: LOCAL_SWEEP_INTERVAL_SECONDS,
     // One account per approver, the requester, and someone who is neither (to see the 403 page).
     ...(options.signIn ? { signIn: { accounts: [...new Set([...options.approverEmails, ...(options.requestedBy ? [options.requestedBy] : []), LOCAL_OUTSIDER])].map((login) => ({ login })) } } : {}),
     handlerLog: options.verbose ? (line) => console.log(line) : (line) => appendFileSync(logFile, line + "\n"),

@@ -51,8 +51,12 @@ export interface RunningExecution {
   abort(): void;
 }
 
+const machines = new WeakMap<StateMachineDefinition, StateMachine>();
+
 export function runExecution(definition: StateMachineDefinition, input: unknown, context: ExecutionContext, tasks: LocalTasks): RunningExecution {
-  const machine = new StateMachine(definition as never);
+  // Building a machine validates the definition (a few hundred milliseconds of CPU): once per definition.
+  let machine = machines.get(definition);
+  if (!machine) machines.set(definition, (machine = new StateMachine(definition as never)));
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: { [STATE_NAMES.requestApproval]: tasks.requestApproval as never, [STATE_NAMES.notifyExpiry]: tasks.notifyExpiry as never, [STATE_NAMES.verifyDecision]: tasks.verifyDecision as never },

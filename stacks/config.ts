@@ -38,6 +38,8 @@ export interface StackConfig {
   };
   /** Minutes before expiry at which approvers who have not voted get a reminder (largest first). */
   reminderMinutesBeforeExpiry: number[];
+  /** How often the sweeper completes unfinished deliveries (an EventBridge schedule), in minutes. */
+  sweepIntervalMinutes: number;
   /** Where alarms go: an email address (the stack makes a topic), or an existing topic's ARN. */
   alarmEmail?: string;
   alarmTopicArn?: string;
@@ -70,6 +72,7 @@ export const CONFIG_KEYS = {
   signInClientId: { default: undefined, description: "The OpenID client registered for this stack; required with signInIssuer." },
   signInClientSecret: { default: undefined, description: "The client's secret (pulumi config set --secret); required with signInIssuer. Stored in AWS Secrets Manager." },
   reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
+  sweepIntervalMinutes: { default: 1, description: "Minutes between runs of the sweeper, which delivers every settled vote whose delivery did not finish (a lost reply, a crash, throttling), 1 to 60." },
   alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
   alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
   deployerArn: { default: undefined, description: "ARN of the IAM role (or user) that runs pulumi up: the only principal that may subscribe to the approvals topic or change it and the approvals table's policy. Unset: whoever runs pulumi up." },
@@ -251,6 +254,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     allowSelfApproval: read.boolean("allowSelfApproval"),
     tableDeletionProtection: read.boolean("tableDeletionProtection"),
     reminderMinutesBeforeExpiry: [],
+    sweepIntervalMinutes: read.integer("sweepIntervalMinutes", 1, 60),
     alarmEmail: read.email("alarmEmail"),
     alarmTopicArn: read.topicArn("alarmTopicArn"),
     deployerArn: read.principalArn("deployerArn"),

@@ -1,12 +1,9 @@
 import { normaliseAddress } from "../shared/address";
-import { isLinkId, toPublicView, type ApprovalLink, type ApprovalRequest } from "../shared/approvalRequest";
-import { composeOutcomeNotice } from "../shared/email";
-import { effectiveState, transition, type Answer, type LifecycleEvent, type Transition } from "../shared/lifecycle";
-import { describeError, type Logger } from "../shared/logger";
-import type { Publish } from "../shared/publisher";
-import type { RequestStore } from "../shared/requestStore";
+import { isLinkId, toPublicView, type ApprovalLink } from "../shared/approvalRequest";
+import { effectiveState, type LifecycleEvent } from "../shared/lifecycle";
+import { describeError } from "../shared/logger";
+import { applyEvent, performEffects, type SettleDependencies } from "../shared/settle";
 import { isChoice, parseDecisionBody } from "./decisionBody";
-import { deliver, type Workflow } from "./delivery";
 import { normaliseHttpEvent, wantsJson, type HttpRequest } from "./httpEvent";
 import { ALLOWED_METHODS, jsonBodyOf, statusCodeOf, type Outcome } from "./outcome";
 import { CONTENT_SECURITY_POLICY, describeOutcome, renderPage } from "./pages";
@@ -15,16 +12,9 @@ import { SignInSecretUnavailableError } from "./signIn/clientSecret";
 import { ProviderUnavailableError } from "./signIn/openIdClient";
 import type { OpenIdSignIn, VerifiedApprover } from "./signIn/signIn";
 
-export interface DecisionDependencies {
-  store: RequestStore;
-  /** Step Functions: SendTaskSuccess, and the execution history to confirm what it received. */
-  workflow: Workflow;
-  /** Outcome notices to the approvers. */
-  publish: Publish;
+export interface DecisionDependencies extends SettleDependencies {
   /** The stack's approvers now (config `approverEmails`), lower case: a removed approver's link stops working. */
   approverEmails: string[];
-  now(): Date;
-  logger: Logger;
   /** OpenID Connect sign-in (stack config `signInIssuer`); absent: links alone decide, as without sign-in. */
   signIn?: OpenIdSignIn;
 }
@@ -48,8 +38,6 @@ interface Reply {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
-/** Optimistic-lock retries: each loser of a race reads the request again and re-decides. */
-const MAX_WRITE_ATTEMPTS = 8;
 
 /** Checks that need nothing from the table; an outcome here means the request goes no further. */
 function refuseEarly(http: HttpRequest): Outcome | undefined {
@@ -124,55 +112,6 @@ async function signInCallback(deps: DecisionDependencies, signIn: OpenIdSignIn, 
   const session = await signIn.sessionCookie(result.linkId, result.approver, now);
   const location = result.choice && isChoice(result.choice) ? `${linkUrl}?choice=${result.choice}` : linkUrl;
   return { outcome: { kind: "redirect", location, afterPost: false }, cookies: [...result.cookies, session] };
-}
-
-/**
- * Applies one event with the optimistic lock: read, transition, conditional write; the loser of a
- * race reads again. Returns the request as stored afterwards and what the transition asked for.
- * `lastWritten`: the request as this invocation just wrote it; the first attempt starts from it instead
- * of reading it back (the write's version condition still catches anyone who wrote since).
- */
-async function applyEvent(deps: DecisionDependencies, requestRef: string, event: LifecycleEvent, lastWritten?: ApprovalRequest): Promise<{ request: ApprovalRequest; step: Transition } | undefined> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const request = attempt === 0 && lastWritten ? lastWritten : await deps.store.get(requestRef);
-    if (!request) return undefined;
-    const step = transition(request, event, { now: deps.now(), stackApprovers: deps.approverEmails });
-    if (!step.next) return { request, step };
-    if (await deps.store.save(step.next, request.version)) return { request: step.next, step };
-  }
-  throw Object.assign(new Error("The request kept changing under concurrent writes."), { name: "ThrottlingException" });
-}
-
-/** Performs a transition's effects: delivery (and what it reveals), then outcome notices. */
-async function performEffects(deps: DecisionDependencies, request: ApprovalRequest, step: Transition): Promise<{ request: ApprovalRequest; answer?: Answer }> {
-  let current = request;
-  let answer: Answer | undefined;
-  const notices = step.effects.filter((effect) => effect.type === "notifyOutcome");
-  for (const effect of step.effects) {
-    if (effect.type !== "deliver") continue;
-    const report = await deliver(deps.workflow, current, effect.output, deps.logger);
-    let delivered: Awaited<ReturnType<typeof applyEvent>>;
-    try {
-      delivered = await applyEvent(deps, current.id, { type: "delivery", report }, current);
-    } catch (error) {
-      // The workflow's side is settled; only our record of it failed. Tell the truth from the report: the
-      // record stays SETTLING, and the next visit finds the receipt in the history and records it.
-      deps.logger.warn("Delivery not recorded; the next visit records it", { requestRef: current.id, report: report.type, ...describeError(error) });
-      const told = transition(current, { type: "delivery", report }, { now: deps.now(), stackApprovers: deps.approverEmails });
-      return { request: told.next ?? current, answer: told.answer.type === "deliveryPending" ? told.answer : undefined };
-    }
-    if (!delivered) break;
-    current = delivered.request;
-    if (delivered.step.answer.type === "deliveryPending") answer = delivered.step.answer;
-    notices.push(...delivered.step.effects.filter((next) => next.type === "notifyOutcome"));
-    deps.logger.info("Decision delivery", { requestRef: current.id, report: report.type, status: current.status });
-  }
-  for (const notice of notices) {
-    if (notice.type !== "notifyOutcome") continue;
-    // The decision stands whether or not the notice goes out; a lost notice is logged, not fatal.
-    await deps.publish(composeOutcomeNotice(current, notice.recipients, deps.now())).catch((error) => deps.logger.warn("Outcome notice not sent", { requestRef: current.id, ...describeError(error) }));
-  }
-  return { request: current, answer };
 }
 
 /** Normalise, route, (sign in,) transition, perform: the whole decision endpoint for one HTTP request. */

@@ -3,38 +3,14 @@
  * stack uses (REST API, HTTP API or Function URL). Only wiring lives here.
  */
 import type { Context } from "aws-lambda";
-import { awsApi, STEP_FUNCTIONS, type AwsApi } from "../shared/awsApi";
-import { STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, type Environment } from "../shared/env";
+import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger } from "../shared/logger";
-import { snsPublisher } from "../shared/publisher";
+import { noticePublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
-import type { Workflow, WorkflowHistoryEvent } from "./delivery";
 import { secretsManagerSecret } from "./signIn/clientSecret";
 import { OpenIdSignIn } from "./signIn/signIn";
-
-/** Our state machine writes a few dozen events per execution; more pages than this means something else is wrong. */
-const MAX_HISTORY_PAGES = 3;
-
-export function stepFunctionsWorkflow(stepFunctions: AwsApi = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET)): Workflow {
-  return {
-    sendTaskSuccess: async (taskToken, output) => {
-      await stepFunctions.json("SendTaskSuccess", { taskToken, output: JSON.stringify(output) });
-    },
-    history: async (executionArn) => {
-      const events: WorkflowHistoryEvent[] = [];
-      let nextToken: string | undefined;
-      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-        const result = await stepFunctions.json<{ events?: WorkflowHistoryEvent[]; nextToken?: string }>("GetExecutionHistory", { executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
-        events.push(...(result.events ?? []));
-        nextToken = result.nextToken;
-        if (!nextToken) break;
-      }
-      return events;
-    },
-  };
-}
 
 /**
  * Sign-in when the stack configures it (SIGN_IN_ISSUER): the issuer, the client id, and the ARN of the
@@ -54,7 +30,8 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
   return {
     store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
     workflow: stepFunctionsWorkflow(),
-    publish: snsPublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
+    // This function only ever sends outcome notices.
+    publish: noticePublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),

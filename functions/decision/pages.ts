@@ -59,7 +59,7 @@ function describeRequest(outcome: RequestOutcome): OutcomeText {
     case "conflictingVote":
       return { heading: "You already voted", lead: `You already ${answer.previous} this request; a vote cannot be changed. Your new choice and your comment were not recorded.` };
     case "deliveryPending":
-      return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. Reload this page in a few seconds to finish; nothing else is needed from you.` };
+      return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. It is delivered without you within a few minutes. Reload this page to see it; nothing else is needed from you.` };
     case "notOpen":
       return state === "settling"
         ? { heading, lead: `This request was already settled by other votes; its decision is being delivered. Your click changed nothing: ${NOT_RECORDED.charAt(0).toLowerCase()}${NOT_RECORDED.slice(1)}` }

@@ -1,27 +1,34 @@
 /**
  * Lambda entry point of the request-approval function, invoked by the state machine: with
  * `lambda:invoke.waitForTaskToken` to ask for approval, and plainly on the timeout path to close
- * the request and tell the approvers; by EventBridge with an execution that ended (withdrawal.ts) and,
- * when reminders are configured, on a schedule (reminders.ts). Only wiring lives here.
+ * the request and tell the approvers; by EventBridge with an execution that ended (withdrawal.ts), on the
+ * sweeper's schedule (sweeper.ts) and, when reminders are configured, on theirs (reminders.ts). Only wiring
+ * lives here.
  */
 import type { Context } from "aws-lambda";
-import { awsApi, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
-import { KMS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
+import { awsApi, DYNAMODB, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
+import { KMS_BUDGET, REQUEST_FUNCTION_DYNAMODB_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
+import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger, describeError } from "../shared/logger";
-import { snsPublisher } from "../shared/publisher";
+import { noticePublisher, snsPublisher, type Publish } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
 import { pendingRequestsFromIndex, reminderMinutesFromEnvironment, sendReminders, type ReminderDependencies } from "./reminders";
 import { recordExpiry, requestApproval, type RequestApprovalDependencies } from "./requestApproval";
+import { sweepDeliveries, unfinishedDeliveriesFromIndex, type SweepDependencies } from "./sweeper";
 import { recordExecutionEnd, type WithdrawalDependencies } from "./withdrawal";
 
-/** Everything the function's entries need; reminders and the execution check are optional (tests leave them out). */
+/** Everything the function's entries need; reminders, the sweeper and the execution check are optional (tests leave them out). */
 export type RequestFunctionDependencies = RequestApprovalDependencies &
   Partial<Pick<ReminderDependencies, "reminderMinutesBeforeExpiry" | "pendingRequests">> &
-  Pick<WithdrawalDependencies, "describeExecution">;
+  Partial<Pick<SweepDependencies, "workflow" | "unfinishedDeliveries">> &
+  Pick<WithdrawalDependencies, "describeExecution"> & {
+    /** Outcome notices (expiry, withdrawal, the sweeper's deliveries): at most once. Unset: `publish`. */
+    publishNotice?: Publish;
+  };
 
 export function dependenciesFromEnvironment(env: Environment): RequestFunctionDependencies {
   const topicArn = requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers");
@@ -29,10 +36,11 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const tableName = requireEnv(env, "TABLE_NAME", "the name of the approval requests table");
   const kms = awsApi(KMS, KMS_BUDGET);
   const stepFunctions = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET);
-  const store = new DynamoDbRequestStore(tableName);
+  const store = new DynamoDbRequestStore(tableName, awsApi(DYNAMODB, REQUEST_FUNCTION_DYNAMODB_BUDGET));
   return {
     store,
     publish: snsPublisher(topicArn),
+    publishNotice: noticePublisher(topicArn),
     mac: async (message) => {
       // Blobs travel base64-encoded in the JSON protocol.
       const result = await kms.json<{ Mac?: string }>("GenerateMac", { KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: Buffer.from(message).toString("base64") });
@@ -48,6 +56,8 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
     allowSelfApproval: env.ALLOW_SELF_APPROVAL === "true",
     reminderMinutesBeforeExpiry: reminderMinutesFromEnvironment(env),
     pendingRequests: pendingRequestsFromIndex(store),
+    workflow: stepFunctionsWorkflow(stepFunctions),
+    unfinishedDeliveries: unfinishedDeliveriesFromIndex(store),
     describeExecution: async (executionArn) => {
       const execution = await stepFunctions.json<{ status?: string; error?: string; cause?: string }>("DescribeExecution", { executionArn });
       return { status: execution.status ?? "UNKNOWN", error: execution.error, cause: execution.cause };
@@ -63,11 +73,13 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
     const logger = dependencies.logger.child({ awsRequestId: context?.awsRequestId });
     try {
       const payload = parseRequestApprovalPayload(event);
+      // Links go out at least once (a retried email is the same link); outcome notices at most once.
+      const notifying = { ...dependencies, publish: dependencies.publishNotice ?? dependencies.publish, logger };
       switch (payload.kind) {
         case "expired":
-          return await recordExpiry({ ...dependencies, logger }, payload);
+          return await recordExpiry(notifying, payload);
         case "executionEnded":
-          return await recordExecutionEnd({ ...dependencies, logger }, payload);
+          return await recordExecutionEnd(notifying, payload);
         case "verify":
           return await verifyDecision({ ...dependencies, logger }, payload);
         case "remind":
@@ -77,6 +89,11 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
             pendingRequests: dependencies.pendingRequests ?? (async () => []),
             logger,
           });
+        case "sweep": {
+          const { workflow, unfinishedDeliveries } = dependencies;
+          if (!workflow || !unfinishedDeliveries) throw new Error("The sweeper needs the workflow and the status index.");
+          return await sweepDeliveries({ ...notifying, workflow, unfinishedDeliveries });
+        }
         default:
           return await requestApproval({ ...dependencies, logger }, payload);
       }

@@ -33,6 +33,11 @@ export interface RemindPayload {
   kind: "remind";
 }
 
+/** The sweeper's schedule (an EventBridge rule, `sweepIntervalMinutes`): complete unfinished deliveries (sweeper.ts). */
+export interface SweepPayload {
+  kind: "sweep";
+}
+
 /**
  * EventBridge's "Step Functions Execution Status Change" for this state machine, as the rule delivers it
  * (status ABORTED, FAILED or TIMED_OUT): the request of a stopped execution is withdrawn, others closed.
@@ -46,7 +51,7 @@ export interface ExecutionEndedPayload {
   cause?: string;
 }
 
-export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload | RemindPayload | ExecutionEndedPayload | VerifyPayload;
+export type RequestFunctionPayload = RequestApprovalPayload | ExpiryPayload | RemindPayload | SweepPayload | ExecutionEndedPayload | VerifyPayload;
 
 export const EXECUTION_STATUS_CHANGE = { source: "aws.states", detailType: "Step Functions Execution Status Change" } as const;
 
@@ -81,6 +86,7 @@ function nonEmptyString(value: unknown): value is string {
 export function parseRequestApprovalPayload(event: unknown): RequestFunctionPayload {
   const payload = (event ?? {}) as Partial<Omit<RequestApprovalPayload, "kind">> & { kind?: string };
   if (payload.kind === "remind") return { kind: "remind" };
+  if (payload.kind === "sweep") return { kind: "sweep" };
   const ended = typeof event === "object" && event !== null ? executionEnded(event as Record<string, unknown>) : undefined;
   if (ended) return ended;
   const problems: string[] = [];

@@ -1,6 +1,7 @@
 import { normaliseAddress } from "../shared/address";
 import { linkKey, requestRefFor, type ApprovalRequest } from "../shared/approvalRequest";
 import { composeApprovalEmail, composeOutcomeNotice, composeRequesterNotice } from "../shared/email";
+import { forEachBounded } from "../shared/boundedFanOut";
 import { effectiveState, transition } from "../shared/lifecycle";
 import { deriveLinkId, type MacFunction } from "../shared/links";
 import type { Logger } from "../shared/logger";
@@ -101,6 +102,12 @@ async function storeLink(deps: Pick<RequestApprovalDependencies, "mac" | "store"
 const requesterKey = (address: string) => `requester:${address}`;
 
 /**
+ * Approvers handled at a time (link, email, record): a request to many approvers stays under the services'
+ * rates (KMS and SNS throttle per account) instead of sending every call at once.
+ */
+export const APPROVER_FAN_OUT = 5;
+
+/**
  * Stores the request, then emails each approver their own link. Idempotent per approver: a retry
  * finds who was already emailed and emails only the others, with the same links (they are MACs of
  * the request and the approver). A request that is no longer pending is never emailed again.
@@ -111,11 +118,19 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   const now = deps.now();
   const fresh = newApprovalRequest(payload, deps, now);
   // The links are MACs of the request and the approver, the same whether this call creates the request or
-  // finds it, and a link item is written once and never rewritten: making and storing them goes on while the
-  // request is stored, two round trips less before the first email. A link item without its request (this
-  // write failed) opens a "not found" page until the state machine's retry stores the request.
-  const storedLinks = new Map(fresh.approvers.map((approver) => [approver, storeLink(deps, fresh, approver)]));
-  for (const linkId of storedLinks.values()) linkId.catch(() => undefined); // awaited below, or not needed
+  // finds it, and a link item is written once and never rewritten: making and storing the first few goes on
+  // while the request is stored, two round trips less before the first email. A link item without its request
+  // (this write failed) opens a "not found" page until the state machine's retry stores the request.
+  const storedLinks = new Map<string, Promise<string>>();
+  const linkOf = (request: ApprovalRequest, approver: string) => {
+    if (!storedLinks.has(approver)) {
+      const linkId = storeLink(deps, request, approver);
+      linkId.catch(() => undefined); // awaited below, or not needed
+      storedLinks.set(approver, linkId);
+    }
+    return storedLinks.get(approver)!;
+  };
+  for (const approver of fresh.approvers.slice(0, APPROVER_FAN_OUT)) void linkOf(fresh, approver);
   const stored = await deps.store.createIfAbsent(fresh).catch(async (error: unknown) => {
     await Promise.allSettled(storedLinks.values()); // nothing of this invocation runs on into a later one
     throw error;
@@ -142,12 +157,15 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   }
 
   let emailsSent = 0;
-  for (const approver of request.approvers.filter((address) => !request.notified.includes(address))) {
-    const linkId = await (storedLinks.get(approver) ?? storeLink(deps, request, approver));
+  await forEachBounded(request.approvers.filter((address) => !request.notified.includes(address)), APPROVER_FAN_OUT, async (approver) => {
+    const linkId = await linkOf(request, approver);
     await deps.publish(composeApprovalEmail(request, approver, linkId, deps.callbackUrl, deps.subjectTemplate, now));
     await deps.store.markNotified(request.id, approver);
     emailsSent++;
-  }
+  }).catch(async (error: unknown) => {
+    await Promise.allSettled(storedLinks.values());
+    throw error;
+  });
   const requester = request.requestedBy;
   if (requester && !request.approvers.includes(requester) && deps.approverEmails.includes(requester) && !request.notified.includes(requesterKey(requester))) {
     await deps.publish(composeRequesterNotice(request, requester, now));

@@ -74,7 +74,7 @@ export function executionStatusChangeEvent(execution: { executionArn: string; st
  */
 export function executionEndedTransition(request: ApprovalRequest, ended: { status: string; cause?: string }, context: TransitionContext): Transition {
   if (ended.status === "ABORTED") return transition(request, { type: "withdrawn", reason: ended.cause?.trim() || DEFAULT_WITHDRAWAL_REASON }, context);
-  // A settling request may already have reached the workflow: the decision function settles it from the history.
+  // A settling request may already have reached the workflow: the sweeper (or a visit) settles it from the history.
   if (effectiveState(request, context.now) !== "pending") return { effects: [], answer: { type: "notOpen" } };
   const what = ended.status === "TIMED_OUT" ? "timed out" : "failed";
   const next: ApprovalRequest = {

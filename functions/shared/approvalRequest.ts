@@ -80,6 +80,8 @@ export interface ApprovalRequest {
   status: RequestStatus;
   /** Optimistic lock: every write is conditioned on the version it read. */
   version: number;
+  /** Random id of the write that stored this version: a writer whose reply was lost recognises its own write. */
+  writeId?: string;
   votes: Vote[];
   /** Addresses whose email went out (approvers, and `requester:<address>` for the requester's notice). */
   notified: string[];

@@ -131,10 +131,11 @@ interface HttpAnswer {
 }
 
 /** One HTTP exchange, bounded by the budget: a connection in `connectionTimeout`, the whole answer in `requestTimeout`. */
-function exchange(url: URL, headers: Record<string, string>, body: string, budget: CallBudget): Promise<HttpAnswer> {
+function exchange(url: URL, headers: Record<string, string>, body: string, budget: CallBudget, pooled = true): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "http:" ? http : https;
-    const request = transport.request({ method: "POST", protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, path: url.pathname || "/", headers, agent: AGENTS[url.protocol === "http:" ? "http:" : "https:"] });
+    const agent = pooled ? AGENTS[url.protocol === "http:" ? "http:" : "https:"] : false;
+    const request = transport.request({ method: "POST", protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, path: url.pathname || "/", headers, agent });
     let settled = false;
     const fail = (error: AwsApiError) => {
       if (settled) return;
@@ -219,11 +220,22 @@ export interface AwsApi {
   query(action: string, parameters: Record<string, string>): Promise<string>;
 }
 
+export interface AwsApiOptions {
+  /**
+   * For a call that must not take effect twice and has no idempotency key (an SNS Publish of an outcome
+   * notice): retry only answers that prove nothing was applied (throttling), never a timeout, a dropped
+   * connection or a 5xx, which may follow an applied call; and a fresh connection each time, so that no
+   * reset of a pooled one is ambiguous either.
+   */
+  atMostOnce?: boolean;
+}
+
 /**
  * A client for one service with one budget. Credentials, region and endpoint are read from `env` on
  * each call (Lambda's never change within a container; the tests change theirs between cases).
  */
-export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.ProcessEnv = process.env): AwsApi {
+export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.ProcessEnv = process.env, options: AwsApiOptions = {}): AwsApi {
+  const retryable = options.atMostOnce ? isThrottling : isRetryable;
   const send = async (headers: Record<string, string>, body: string): Promise<string> => {
     const { url, region } = resolveEndpoint(service, env);
     const signer = new SignatureV4({ service: service.signingName, region, credentials: environmentCredentials(env), sha256: Sha256 });
@@ -241,7 +253,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
       });
       let error: AwsApiError;
       try {
-        const answer = await exchange(url, signed.headers, body, budget);
+        const answer = await exchange(url, signed.headers, body, budget, !options.atMostOnce);
         if (answer.statusCode >= 200 && answer.statusCode < 300) return answer.body;
         error = errorFromAnswer(service, answer);
       } catch (caught) {
@@ -255,7 +267,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
         attempt--;
         continue;
       }
-      if (attempt >= budget.maxAttempts || !isRetryable(error)) {
+      if (attempt >= budget.maxAttempts || !retryable(error)) {
         error.$metadata.attempts = attempt;
         throw error;
       }

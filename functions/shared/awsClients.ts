@@ -14,6 +14,12 @@ export interface CallBudget {
 }
 
 export const DYNAMODB_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 1_200, maxAttempts: 2 };
+/**
+ * The request-approval function's DynamoDB calls (timeout 60 s, nobody waiting on a page): more attempts, so
+ * that throttling does not fail an invocation between an email and its record (a retried task would email
+ * that approver again).
+ */
+export const REQUEST_FUNCTION_DYNAMODB_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 1_200, maxAttempts: 5 };
 export const STEP_FUNCTIONS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 2 };
 export const SNS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 3 };
 export const KMS_BUDGET: CallBudget = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 3 };

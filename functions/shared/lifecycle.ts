@@ -56,6 +56,8 @@ export type DeliveryReport =
 export type LifecycleEvent =
   | VoteEvent
   | { type: "view" }
+  /** The scheduled sweeper (request function): finishes a delivery whose lease ran out, as a view would. */
+  | { type: "sweep" }
   | { type: "delivery"; report: DeliveryReport }
   | { type: "expired" }
   | { type: "withdrawn"; reason: string };
@@ -84,6 +86,21 @@ export interface Transition {
 
 /** Twice the decision function's timeout: a claim older than this belongs to a function that died. */
 export const DELIVERY_LEASE_MS = 2 * DECISION_TIMEOUT_SECONDS * 1000;
+
+/** The shortest lease: a deliverer's SendTaskSuccess and history check normally take well under a second. */
+export const MIN_DELIVERY_LEASE_MS = 5_000;
+
+/**
+ * Until when a deliverer holds a settlement: the lease, but never more than half the time left before the
+ * request's expiry (at least MIN_DELIVERY_LEASE_MS), so that when a deliverer dies near the expiry the sweeper
+ * still has time to deliver. Two deliverers at once are safe anyway: Step Functions takes a task token's
+ * answer once, and only one of them records it (the version condition).
+ */
+export function leaseUntil(request: Pick<ApprovalRequest, "expiresAt">, now: Date): string {
+  const left = Date.parse(request.expiresAt) - now.getTime();
+  const lease = Number.isFinite(left) ? Math.max(MIN_DELIVERY_LEASE_MS, Math.min(DELIVERY_LEASE_MS, left / 2)) : DELIVERY_LEASE_MS;
+  return new Date(now.getTime() + lease).toISOString();
+}
 
 // Addresses are stored in one normalised form (printable ASCII, lower case: functions/shared/address.ts).
 const sameAddress = (a: string | undefined, b: string | undefined) => normaliseAddress(a) !== undefined && normaliseAddress(a) === normaliseAddress(b);
@@ -148,7 +165,7 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
   const next = bump(request, {
     votes,
     status: "SETTLING",
-    settlement: { output, settledAt: cast.decidedAt, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS).toISOString() },
+    settlement: { output, settledAt: cast.decidedAt, leaseUntil: leaseUntil(request, now) },
   });
   return { next, effects: [{ type: "deliver", output }], answer: { type: "voteRecorded" } };
 }
@@ -160,13 +177,14 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
 function resumeDelivery(request: ApprovalRequest, now: Date): Transition | undefined {
   const settlement = request.settlement;
   if (request.status !== "SETTLING" || !settlement || Date.parse(settlement.leaseUntil) > now.getTime()) return undefined;
-  const next = bump(request, { settlement: { ...settlement, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS).toISOString() } });
+  const next = bump(request, { settlement: { ...settlement, leaseUntil: leaseUntil(request, now) } });
   return { next, effects: [{ type: "deliver", output: settlement.output }], answer: { type: "show" } };
 }
 
 function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, stackApprovers: readonly string[]): Transition {
   const settlement = request.settlement;
   if (request.status !== "SETTLING" || !settlement) return { effects: [], answer: { type: "show" } };
+  const notify: Effect = { type: "notifyOutcome", recipients: outcomeRecipients(request, stackApprovers) };
   switch (report.type) {
     case "delivered": {
       if (canonicalJson(report.output) !== canonicalJson(settlement.output)) {
@@ -182,17 +200,18 @@ function delivery(request: ApprovalRequest, report: DeliveryReport, now: Date, s
       });
       return { next, effects: [{ type: "notifyOutcome", recipients: outcomeRecipients(request, stackApprovers) }], answer: { type: "show" } };
     }
+    // The approvers hear how it ended: no other path tells them once the request was settling.
     case "taskTimedOut":
-      return { next: bump(request, { status: "EXPIRED", closedReason: "The workflow stopped waiting (timed out) before the decision reached it." }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: "EXPIRED", closedReason: "The workflow stopped waiting (timed out) before the decision reached it." }), effects: [notify], answer: { type: "show" } };
     case "executionEnded": {
       const withdrawn = report.executionStatus === "ABORTED";
       const reason = withdrawn ? "The execution was stopped before the decision reached it." : `The execution ended (${report.executionStatus}) before the decision reached it.`;
-      return { next: bump(request, { status: withdrawn ? "WITHDRAWN" : "CLOSED", closedReason: reason }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: withdrawn ? "WITHDRAWN" : "CLOSED", closedReason: reason }), effects: [notify], answer: { type: "show" } };
     }
     case "taskGone":
-      return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [], answer: { type: "show" } };
+      return { next: bump(request, { status: "CLOSED", closedReason: report.reason }), effects: [notify], answer: { type: "show" } };
     case "notDelivered":
-      // Keep the settlement (votes decided it), free the lease so the next visit tries again.
+      // Keep the settlement (votes decided it), free the lease so the next sweep (or visit) tries again.
       return { next: bump(request, { settlement: { ...settlement, leaseUntil: now.toISOString(), lastFailure: report.reason } }), effects: [], answer: { type: "deliveryPending" } };
   }
 }
@@ -207,6 +226,7 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
   const { now } = context;
   switch (event.type) {
     case "view":
+    case "sweep":
       return resumeDelivery(request, now) ?? { effects: [], answer: { type: "show" } };
     case "vote": {
       const resumed = resumeDelivery(request, now);
@@ -230,7 +250,7 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
     }
     case "withdrawn": {
       // Only a pending request is withdrawn here. A settling one may already have reached the workflow
-      // (a reply lost, not yet confirmed): the next visit reads the execution's history and records the truth.
+      // (a reply lost, not yet confirmed): the next sweep (or visit) reads the execution's history and records the truth.
       if (effectiveState(request, now) !== "pending") return { effects: [], answer: { type: "notOpen" } };
       return {
         next: bump(request, { status: "WITHDRAWN", closedReason: event.reason }),

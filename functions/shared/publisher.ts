@@ -9,6 +9,15 @@ export type Publish = (email: OutgoingEmail) => Promise<void>;
  * filter policy {"approver": ["<address>"]}, so a message reaches exactly the addresses it names.
  * One address: a String; several (a notice): a String.Array, which matches if any element matches.
  */
+/**
+ * Outcome notices go out at most once: SNS takes no idempotency key (and FIFO topics send no email), so a
+ * Publish whose answer was lost is not sent again. A notice is news, not a link: one lost to a dropped
+ * connection is logged; the page of every link shows the outcome anyway.
+ */
+export function noticePublisher(topicArn: string): Publish {
+  return snsPublisher(topicArn, awsApi(SNS, SNS_BUDGET, process.env, { atMostOnce: true }));
+}
+
 export function snsPublisher(topicArn: string, sns: AwsApi = awsApi(SNS, SNS_BUDGET)): Publish {
   return async ({ subject, message, recipients }) => {
     if (recipients.length === 0) return;

@@ -1,4 +1,5 @@
 import { marshall, unmarshall, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
+import { randomUUID } from "node:crypto";
 import { awsApi, DYNAMODB, type AwsApi } from "./awsApi";
 import { DYNAMODB_BUDGET } from "./awsClients";
 import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type RequestStatus } from "./approvalRequest";
@@ -15,7 +16,11 @@ export interface RequestStore {
   /** Looks a link up by the link id the person presented; only its hash is ever stored. */
   findLink(linkId: string): Promise<ApprovalLink | undefined>;
   get(requestRef: string): Promise<ApprovalRequest | undefined>;
-  /** Replaces the request if it still has `expectedVersion`; false when someone else wrote first. */
+  /**
+   * Replaces the request if it still has `expectedVersion`; false when someone else wrote first. A write
+   * whose reply was lost (and whose retry then failed its own condition) counts as written: each write
+   * carries a random `writeId`, and the item is read back to see whose write it holds.
+   */
   save(request: ApprovalRequest, expectedVersion: number): Promise<boolean>;
   /** Records that `address` was emailed (so a retry does not email again). */
   markNotified(requestRef: string, address: string): Promise<void>;
@@ -27,6 +32,12 @@ export interface RequestStore {
 
 export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string })?.name === "ConditionalCheckFailedException";
+}
+
+/** A failure after which the write may or may not have been applied: no answer (a timeout, a dropped connection) or a 5xx. */
+function isAmbiguous(error: unknown): boolean {
+  const failure = error as { $fault?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  return failure?.code !== undefined || failure?.$fault === "server" || (failure?.$metadata?.httpStatusCode ?? 0) >= 500;
 }
 
 type Item = Record<string, NativeAttributeValue>;
@@ -52,10 +63,11 @@ export class DynamoDbRequestStore implements RequestStore {
 
   async createIfAbsent(request: ApprovalRequest) {
     try {
-      await this.putItem(request, { ConditionExpression: "attribute_not_exists(id)" });
+      await this.putItem({ ...request, writeId: randomUUID() }, { ConditionExpression: "attribute_not_exists(id)" });
       return { created: true as const };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      // Stored before, by an earlier attempt or by this one (a reply lost): the same request either way.
       const existing = await this.get(request.id);
       if (!existing) throw error; // deleted in between: let the caller's retry start over
       return { created: false as const, existing };
@@ -80,14 +92,21 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async save(request: ApprovalRequest, expectedVersion: number) {
+    const writeId = randomUUID();
     try {
-      await this.putItem(request, {
+      await this.putItem({ ...request, writeId }, {
         ConditionExpression: "#version = :expected",
         ExpressionAttributeNames: { "#version": "version" },
         ExpressionAttributeValues: { ":expected": expectedVersion },
       });
       return true;
     } catch (error) {
+      // Lost to another writer, or a reply lost after the write was applied (the retry then failed our own
+      // condition, or every attempt timed out): only the item can tell. Two identical writes (a double click in
+      // the same millisecond) still differ here, by their write ids.
+      if (!isConditionFailure(error) && !isAmbiguous(error)) throw error;
+      const stored = await this.getItem(request.id).catch(() => undefined);
+      if (stored?.writeId === writeId) return true;
       if (isConditionFailure(error)) return false;
       throw error;
     }

@@ -44,6 +44,12 @@ describe("benchmarks (they measure; these tests only check that they run)", func
     assert.deepEqual(Object.keys(figures.warmLatencyMs.ours).sort(), ["decision", "reviewPage"]);
     assert.deepEqual(figures.roundTripMs.map((row: { pending: number }) => row.pending), [1, 3]);
     assert.ok(figures.roundTripMs.every((row: { approvalsPerSecond: number }) => row.approvalsPerSecond > 0));
+    assert.match(result.stdout, /6\. Click to resume/);
+    assert.deepEqual(Object.keys(figures.clickToResumeMs).sort(), ["functionUrl", "httpApi", "restApi"]);
+    for (const row of Object.values(figures.clickToResumeMs) as Array<{ first: { ms: number; calls: Record<string, number> }; warm: { p50: number; clicks: number; calls: Record<string, number> } }>) {
+      assert.ok(row.first.ms >= 0 && row.warm.p50 >= 0 && row.warm.clicks === 5);
+      assert.equal(row.warm.calls.SendTaskSuccess, 1, "the calls are counted up to the one that resumes the execution");
+    }
     if (referenceTemplate) assert.deepEqual(Object.keys(figures.oursOverReference).sort(), ["coldStartAboveFloor", "coldStartMedian", "packageBytes", "packageGzipBytes", "warmDecision"]);
     if (referenceTemplate) assert.deepEqual(Object.keys(figures.oursOverReference.coldStartAboveFloor).sort(), ["decisionGet", "decisionPost", "requestApproval"]);
     else assert.match(result.stderr, /The reference template is not at .*: measuring this project only/);

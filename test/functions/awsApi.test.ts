@@ -541,6 +541,27 @@ describe("awsApi: the functions' own AWS client", () => {
       });
     }
 
+    describe("atMostOnce (outcome notices: SNS takes no idempotency key)", () => {
+      for (const { title, reply } of [
+        { title: "a connection destroyed after the request", reply: dropConnection },
+        { title: "a connection destroyed in the middle of the answer", reply: dropMidAnswer },
+        { title: "a 500", reply: xml(500, "<ErrorResponse><Error><Code>InternalError</Code></Error></ErrorResponse>") },
+      ]) {
+        it(`never sends again after ${title}, which may follow an applied call`, async () => {
+          const endpoint = await FakeEndpoint.start([reply, xml(200, "<PublishResponse/>")]);
+          await rejection(awsApi(SNS, patient(3), environment(endpoint), { atMostOnce: true }).query("Publish", { Message: "m" }));
+          assert.equal(endpoint.seen.length, 1);
+        });
+      }
+
+      it("retries throttling, which proves nothing was applied, each time on a new connection", async () => {
+        const endpoint = await FakeEndpoint.start([snsThrottling, snsThrottling, xml(200, "<PublishResponse/>")]);
+        await awsApi(SNS, patient(3), environment(endpoint), { atMostOnce: true }).query("Publish", { Message: "m" });
+        assert.equal(endpoint.seen.length, 3);
+        assert.deepEqual(endpoint.seen.map((seen) => seen.connection), [1, 2, 3], "no pooled connection, so no reset is ambiguous");
+      });
+    });
+
     it("stops at once on success (no more requests than needed)", async () => {
       const endpoint = await FakeEndpoint.start([throttling, json(200, { ok: true })]);
       assert.deepEqual(await awsApi(DYNAMODB, patient(5), environment(endpoint)).json("GetItem", {}), { ok: true });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { deliver, receivedFromHistory, type Workflow, type WorkflowHistoryEvent } from "../../functions/decision/delivery";
+import { deliver, receivedFromHistory, type Workflow, type WorkflowHistoryEvent } from "../../functions/shared/delivery";
 import type { ApprovalOutput, ApprovalRequest } from "../../functions/shared/approvalRequest";
 import { createLogger } from "../../functions/shared/logger";
 

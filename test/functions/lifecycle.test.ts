@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import type { ApprovalOutput, ApprovalRequest, Decision, RequestStatus } from "../../functions/shared/approvalRequest";
-import { DELIVERY_LEASE_MS, effectiveState, outcomeRecipients, transition, type DeliveryReport, type LifecycleEvent, type Transition } from "../../functions/shared/lifecycle";
+import { DELIVERY_LEASE_MS, effectiveState, leaseUntil, MIN_DELIVERY_LEASE_MS, outcomeRecipients, transition, type DeliveryReport, type LifecycleEvent, type Transition } from "../../functions/shared/lifecycle";
 
 const ANN = "ann@example.com";
 const BOB = "bob@example.com";
@@ -105,6 +105,22 @@ describe("lifecycle: votes", () => {
     assert.deepEqual(step.answer, { type: "voteRecorded" });
   });
 
+  it("a delivery lease never takes more than half the time left before the expiry (at least the minimum)", () => {
+    assert.equal(leaseUntil({ expiresAt: EXPIRES.toISOString() }, NOW), at(DELIVERY_LEASE_MS).toISOString(), "an hour left: the whole lease");
+    assert.equal(leaseUntil({ expiresAt: at(60_000).toISOString() }, NOW), at(30_000).toISOString(), "a minute left: half of it");
+    assert.equal(leaseUntil({ expiresAt: at(4_000).toISOString() }, NOW), at(MIN_DELIVERY_LEASE_MS).toISOString(), "seconds left: the minimum");
+    const nearExpiry = transition(pendingRequest({ requiredApprovals: 1, expiresAt: at(60_000).toISOString() }), voteBy(CAT), context());
+    assert.equal(nearExpiry.next?.settlement?.leaseUntil, at(30_000).toISOString(), "a vote a minute before the expiry leaves the sweeper half a minute");
+  });
+
+  it("a sweep resumes a delivery whose lease ran out, and leaves a running lease alone", () => {
+    const settling = transition(pendingRequest({ requiredApprovals: 1 }), voteBy(CAT), context()).next!;
+    assert.deepEqual(transition(settling, { type: "sweep" }, context(at(1000))), { effects: [], answer: { type: "show" } });
+    const swept = transition(settling, { type: "sweep" }, context(at(DELIVERY_LEASE_MS + 1)));
+    assert.deepEqual(swept.effects, [{ type: "deliver", output: settling.settlement!.output }]);
+    assert.equal(swept.next?.version, settling.version + 1);
+  });
+
   it("settles at once with a quorum of one", () => {
     const step = transition(pendingRequest({ requiredApprovals: 1 }), voteBy(CAT), context());
     assert.equal(step.next?.status, "SETTLING");
@@ -195,6 +211,7 @@ describe("lifecycle: delivery reports", () => {
     assert.equal(step.next?.status, "EXPIRED");
     assert.match(step.next?.closedReason ?? "", /timed out/);
     assert.equal(effectiveState(step.next!, NOW), "expired");
+    assert.deepEqual(step.effects, [{ type: "notifyOutcome", recipients: [ANN, BOB, CAT] }], "the approvers hear it expired");
   });
 
   it("executionEnded: withdrawn when ABORTED, closed otherwise", () => {
@@ -204,6 +221,7 @@ describe("lifecycle: delivery reports", () => {
     const failed = delivered(settlingRequest(), { type: "executionEnded", executionStatus: "FAILED" });
     assert.equal(failed.next?.status, "CLOSED");
     assert.match(failed.next?.closedReason ?? "", /FAILED/);
+    for (const step of [aborted, failed]) assert.deepEqual(step.effects.map((effect) => effect.type), ["notifyOutcome"], "the approvers hear how it ended");
   });
 
   it("notDelivered: keeps the settlement, frees the lease and says so", () => {

@@ -88,15 +88,23 @@ describe("reminders, withdrawal events and alarms (Pulumi mocks)", function () {
     before(async () => (stack = await deploy("events-default", { transport: "restApi" })));
 
     it("creates no reminder schedule, no alarm and no alarm topic", () => {
-      assert.deepEqual(stack.resources.ofType(T.rule).map((rule) => rule.name), [`${stack.name}-execution-ended`]);
+      assert.deepEqual(stack.resources.ofType(T.rule).map((rule) => rule.name).sort(), [`${stack.name}-execution-ended`, `${stack.name}-sweeper`]);
       assert.equal(stack.resources.ofType(T.alarm).length, 0);
       assert.equal(stack.resources.ofType(T.topic).length, 1, "only the approvals topic");
       assert.equal(stack.requestFunction.inputs.environment.variables.REMINDER_MINUTES_BEFORE_EXPIRY, undefined);
     });
 
-    it("gives the request role no query of the table", () => {
-      const events = stack.policy("request-approval-events-policy");
-      assert.ok(!JSON.stringify(events).includes("dynamodb:"), "no dynamodb:Query without reminders");
+    it("schedules the sweeper, {\"kind\":\"sweep\"} into the request function, every minute by default", async () => {
+      const schedule = stack.resources.one(T.rule, `${stack.name}-sweeper`);
+      assert.equal(schedule.inputs.scheduleExpression, "rate(1 minute)");
+      const target = stack.resources.one(T.target, `${stack.name}-sweeper-target`);
+      assert.equal(target.inputs.rule, schedule.state.name);
+      assert.equal(target.inputs.arn, stack.requestFunction.state.arn);
+      assert.deepEqual(JSON.parse(target.inputs.input), { kind: "sweep" });
+      const permission = stack.resources.one(T.permission, `${stack.name}-sweeper-invoke`).inputs;
+      assert.deepEqual([permission.principal, permission.function, permission.sourceArn], ["events.amazonaws.com", stack.requestFunction.state.name, schedule.state.arn]);
+      const slow = await deploy("events-slow-sweeper", { transport: "functionUrl", sweepIntervalMinutes: 5 });
+      assert.equal(slow.resources.one(T.rule, `${slow.name}-sweeper`).inputs.scheduleExpression, "rate(5 minutes)");
     });
 
     it("sends this state machine's stopped, failed and timed-out executions to the request function, and only those", () => {
@@ -116,11 +124,14 @@ describe("reminders, withdrawal events and alarms (Pulumi mocks)", function () {
       assert.deepEqual([permission.action, permission.principal, permission.function, permission.sourceArn], ["lambda:InvokeFunction", "events.amazonaws.com", stack.requestFunction.state.name, rule.state.arn]);
     });
 
-    it("lets the request role describe this state machine's executions only", () => {
+    it("lets the request role read this state machine's executions only, query the status index only, and answer tasks (for the sweeper)", () => {
       const events = stack.policy("request-approval-events-policy");
+      const table = stack.resources.one(T.table).state.arn;
       assertLeastPrivilege(events);
       assert.deepEqual(events.Statement, [
-        { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution"], Resource: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:${stack.stateMachine.state.name}:*` },
+        { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution", "states:GetExecutionHistory"], Resource: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:${stack.stateMachine.state.name}:*` },
+        { Sid: "ListPendingRequests", Effect: "Allow", Action: ["dynamodb:Query"], Resource: `${table}/index/status-createdAt` },
+        { Sid: "DeliverSettledDecisions", Effect: "Allow", Action: ["states:SendTaskSuccess"], Resource: "*" },
       ]);
     });
   });

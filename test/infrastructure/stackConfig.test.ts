@@ -35,6 +35,7 @@ describe("stack configuration", () => {
       allowSelfApproval: false,
       tableDeletionProtection: true,
       reminderMinutesBeforeExpiry: [],
+      sweepIntervalMinutes: 1,
       alarmEmail: undefined,
       alarmTopicArn: undefined,
       deployerArn: undefined,

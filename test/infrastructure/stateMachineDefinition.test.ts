@@ -76,7 +76,9 @@ describe("state machine definition", () => {
     assert.equal(withContinuation.States[STATE_NAMES.rejected].End, true, "rejection never runs it");
   });
 
-  it("is valid for every allowed timeout", () => {
+  it("is valid for every allowed timeout", function () {
+    // A hundred validations: about 10 s alone, several times that on a machine busy with the rest of the suite.
+    this.timeout(120_000);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 525_600 }), fc.boolean(), (minutes, continuation) => {
         const built = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: minutes * 60, partition: "aws", approvedFunctionArn: continuation ? requestFunctionArn : undefined });

@@ -4,9 +4,11 @@
  * Whenever its outcome is not a plain success, the execution's own history says what the waiting
  * task received; the person is told that, and the table records that.
  */
-import type { ApprovalOutput, ApprovalRequest } from "../shared/approvalRequest";
-import type { DeliveryReport } from "../shared/lifecycle";
-import { describeError, type Logger } from "../shared/logger";
+import type { ApprovalOutput, ApprovalRequest } from "./approvalRequest";
+import { awsApi, STEP_FUNCTIONS, type AwsApi } from "./awsApi";
+import { STEP_FUNCTIONS_BUDGET } from "./awsClients";
+import type { DeliveryReport } from "./lifecycle";
+import { describeError, type Logger } from "./logger";
 
 /** The events of an execution's history this needs (the SDK's HistoryEvent has these fields). */
 export interface WorkflowHistoryEvent {
@@ -20,6 +22,29 @@ export interface Workflow {
   sendTaskSuccess(taskToken: string, output: ApprovalOutput): Promise<void>;
   /** The execution's events, newest first (GetExecutionHistory, reverseOrder, bounded pages). */
   history(executionArn: string): Promise<WorkflowHistoryEvent[]>;
+}
+
+/** Our state machine writes a few dozen events per execution; more pages than this means something else is wrong. */
+const MAX_HISTORY_PAGES = 3;
+
+/** The workflow over Step Functions' API: the decision function's and the sweeper's (request function). */
+export function stepFunctionsWorkflow(stepFunctions: AwsApi = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET)): Workflow {
+  return {
+    sendTaskSuccess: async (taskToken, output) => {
+      await stepFunctions.json("SendTaskSuccess", { taskToken, output: JSON.stringify(output) });
+    },
+    history: async (executionArn) => {
+      const events: WorkflowHistoryEvent[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+        const result = await stepFunctions.json<{ events?: WorkflowHistoryEvent[]; nextToken?: string }>("GetExecutionHistory", { executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
+        events.push(...(result.events ?? []));
+        nextToken = result.nextToken;
+        if (!nextToken) break;
+      }
+      return events;
+    },
+  };
 }
 
 /** Answers that mean the stored token can never be answered (as opposed to a timeout, which history explains). */
