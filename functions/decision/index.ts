@@ -7,6 +7,7 @@ import { awsApi, STEP_FUNCTIONS, type AwsApi } from "../shared/awsApi";
 import { STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, type Environment } from "../shared/env";
 import { createLogger } from "../shared/logger";
+import { labelledPublisher, stackLabelFromEnvironment } from "../shared/email";
 import { snsPublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
@@ -54,7 +55,8 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
   return {
     store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
     workflow: stepFunctionsWorkflow(),
-    publish: snsPublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
+    publish: labelledPublisher(snsPublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")), stackLabelFromEnvironment(env)),
+    stackLabel: stackLabelFromEnvironment(env),
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),

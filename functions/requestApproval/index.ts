@@ -7,7 +7,7 @@
 import type { Context } from "aws-lambda";
 import { awsApi, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
 import { KMS_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
-import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
+import { DEFAULT_SUBJECT_TEMPLATE, labelledPublisher, stackLabelFromEnvironment } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { createLogger, describeError } from "../shared/logger";
 import { snsPublisher } from "../shared/publisher";
@@ -32,7 +32,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const store = new DynamoDbRequestStore(tableName);
   return {
     store,
-    publish: snsPublisher(topicArn),
+    publish: labelledPublisher(snsPublisher(topicArn), stackLabelFromEnvironment(env)),
     mac: async (message) => {
       // Blobs travel base64-encoded in the JSON protocol.
       const result = await kms.json<{ Mac?: string }>("GenerateMac", { KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: Buffer.from(message).toString("base64") });
