@@ -102,7 +102,7 @@ function describeRequest(outcome: RequestOutcome, now: Date): OutcomeText {
 const ATTEMPTED_WORDS = { approved: "approval", rejected: "rejection" } as const;
 const attemptedWord = (outcome: RequestOutcome) => (outcome.attempted ? ATTEMPTED_WORDS[outcome.attempted.decision] : "vote");
 const quoteOf = (outcome: RequestOutcome) => (outcome.attempted?.comment ? { quote: outcome.attempted.comment } : {});
-const commentNote = (outcome: RequestOutcome) => (outcome.attempted?.comment ? " Your comment, not recorded either, is below; keep it if you still need it." : "");
+const commentNote = (outcome: RequestOutcome) => (outcome.attempted?.comment ? " Your comment was not recorded either:" : "");
 /** "17:46", or the whole date and time when it was not today (UTC). */
 function shortTime(iso: string, now: Date): string {
   const full = formatUtc(iso);
