@@ -76,7 +76,9 @@ describe("state machine definition", () => {
     assert.equal(withContinuation.States[STATE_NAMES.rejected].End, true, "rejection never runs it");
   });
 
-  it("is valid for every allowed timeout", () => {
+  it("is valid for every allowed timeout", function () {
+    // 100 asl-validator runs: a few seconds alone, past mocha's 30 s on a loaded 2-core machine.
+    this.timeout(180_000);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 525_600 }), fc.boolean(), (minutes, continuation) => {
         const built = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: minutes * 60, partition: "aws", approvedFunctionArn: continuation ? requestFunctionArn : undefined });
