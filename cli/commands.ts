@@ -1,6 +1,7 @@
 /**
  * The four commands. Each reads what it needs of the stack, prints for people (or one JSON document with
- * --json) and returns its exit code: 0 approved or done, 1 rejected, 2 expired or withdrawn, 3 error.
+ * --json) and returns its exit code (EXIT in options.ts: 0 approved or done, 20 rejected, 21 expired,
+ * 22 withdrawn). A problem is thrown as a CliError, which main.ts prints as one line (and {"error"}).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -95,16 +96,17 @@ export function outcomeOf(execution: ExecutionState): Outcome | undefined {
       }
       if (approval?.decision === "approved") return { outcome: "approved", exitCode: EXIT.approved, approval };
       if (approval?.decision === "rejected") return { outcome: "rejected", exitCode: EXIT.rejected, approval };
-      if (approval?.decision === "expired") return { outcome: "expired", exitCode: EXIT.expiredOrWithdrawn, approval, reason: "Nobody decided before the approval timeout." };
-      return { outcome: "failed", exitCode: EXIT.error, reason: "The execution succeeded without a decision in its output ($.approval.decision)." };
+      if (approval?.decision === "expired") return { outcome: "expired", exitCode: EXIT.expired, approval, reason: "Nobody decided before the approval timeout." };
+      return { outcome: "failed", exitCode: EXIT.failure, reason: "The execution succeeded without a decision in its output ($.approval.decision)." };
     }
     case "ABORTED":
-      return { outcome: "withdrawn", exitCode: EXIT.expiredOrWithdrawn, reason: readableCause(execution.cause)?.message ?? "The execution was stopped." };
+      return { outcome: "withdrawn", exitCode: EXIT.withdrawn, reason: readableCause(execution.cause)?.message ?? "The execution was stopped." };
     default: {
       const cause = readableCause(execution.cause);
       const refused = REFUSALS.includes(execution.error ?? "") || REFUSALS.includes(cause?.type ?? "");
       const what = refused ? "The approval request was refused" : `The execution ${execution.status === "TIMED_OUT" ? "timed out" : "failed"}${execution.error ? ` (${execution.error})` : ""}`;
-      return { outcome: "failed", exitCode: EXIT.error, reason: `${what}${cause ? `: ${cause.message}` : "."}` };
+      // A refusal is the caller's to fix (who is asked, how many must approve): a usage error, not a failure.
+      return { outcome: "failed", exitCode: refused ? EXIT.usage : EXIT.failure, reason: `${what}${cause ? `: ${cause.message}` : "."}` };
     }
   }
 }
@@ -140,12 +142,15 @@ function outcomeJson(requestRef: string, executionArn: string, outcome: Outcome)
   };
 }
 
-/** Ends the command with the execution's outcome: printed, and its exit code. */
+/**
+ * Ends the command with the execution's outcome: printed, and its exit code. A failed or refused
+ * execution is an error like any other (one line on stderr; with --json `{error, requestRef, executionArn}`).
+ */
 function finish(context: Context, json: boolean, requestRef: string, executionArn: string, outcome: Outcome): number {
+  if (outcome.outcome === "failed") throw new CliError(outcome.reason ?? "The execution failed.", outcome.exitCode, { requestRef, executionArn });
   context.io.progress?.clear();
   if (json) context.io.out(JSON.stringify(outcomeJson(requestRef, executionArn, outcome), null, 2));
   else for (const line of outcomeLines(outcome)) context.io.out(line);
-  if (outcome.outcome === "failed") context.io.err(`human-approval: error: ${outcome.reason ?? "The execution failed."}`);
   return outcome.exitCode;
 }
 
@@ -161,7 +166,6 @@ async function request(command: Extract<Command, { name: "request" }>, context: 
   };
   const executionArn = await client.startExecution(stateMachineArn, input);
   const requestRef = requestRefFor(executionArn);
-  if (!command.json) io.out(`Approval requested: ${command.title}\n  reference  ${requestRef}\n  execution  ${executionArn}`);
 
   // Until the request function stored it (or refused it: an unknown approver fails the execution at once).
   const started = io.now().getTime();
@@ -174,6 +178,8 @@ async function request(command: Extract<Command, { name: "request" }>, context: 
     if (stored || (!stack.table && waited >= 5_000) || waited >= STORE_WAIT_MS) break;
     await io.sleep(Math.min(1_000, command.pollSeconds * 1_000));
   }
+  // Only now, once it was not refused: a refused request prints its error and nothing else.
+  if (!command.json) io.out(`Approval requested: ${command.title}\n  reference  ${requestRef}\n  execution  ${executionArn}`);
   const asked = stored ? requestView(stored, io.now()) : undefined;
   if (asked && !command.json) {
     io.out(`  asked      ${asked.approvers.join(", ")} (needs ${asked.requiredApprovals} approval${asked.requiredApprovals === 1 ? "" : "s"})`);

@@ -20,6 +20,6 @@ main(process.argv.slice(2)).then(
   (error) => {
     // main() reports its own errors; this is only reached by a bug, and still prints one line.
     process.stderr.write(`human-approval: error: ${String((error && error.message) || error).split("\n")[0]}\n`);
-    process.exitCode = 3;
+    process.exitCode = 70; // EXIT.failure: never 1, which a pipeline could not tell from Node's own failures
   },
 );

@@ -1,7 +1,7 @@
 /**
  * `human-approval`: ask for an approval from a pipeline and wait for it, list and show requests, withdraw
- * one. Every failure is one line on stderr and exit code 3 (never a stack trace); see options.ts for the
- * command line and commands.ts for what each command does.
+ * one. Every failure is one line on stderr (never a stack trace) and exit code 64 (usage or configuration)
+ * or 70 (a failure); see options.ts for the exit codes and the command line, commands.ts for the commands.
  */
 import { runCommand, type Io } from "./commands";
 import { CliError, EXIT, parseCommandLine } from "./options";
@@ -61,7 +61,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.progress?.clear();
     const line = errorLine(error);
     io.err(`human-approval: error: ${line}`);
-    if (json) io.out(JSON.stringify({ error: line }, null, 2));
-    return error instanceof CliError ? error.exitCode : EXIT.error;
+    if (json) io.out(JSON.stringify({ error: line, ...(error instanceof CliError ? error.context : {}) }, null, 2));
+    return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
 }

@@ -1,18 +1,34 @@
 /**
  * The command line: commands, their options, and the usage text. Parsing is strict (an unknown or
- * malformed option is a one-line error, exit 3) and pure, so it is tested without AWS.
+ * malformed option is a one-line error, exit 64) and pure, so it is tested without AWS.
  */
 import { parseArgs } from "node:util";
 
-export const EXIT = { approved: 0, ok: 0, rejected: 1, expiredOrWithdrawn: 2, error: 3 } as const;
+/**
+ * Exit codes a pipeline can trust. Node exits 1 for an uncaught exception (and 2 to 14 for its own
+ * failures, 128+n for a signal), npm and npx 1 for theirs, bash 2 and 126/127: none of those can be read
+ * as a decision. Rejected, expired and withdrawn are 20, 21 and 22; 64 and 70 are sysexits.h's EX_USAGE
+ * ("fix the command, its files or the stack it names") and EX_SOFTWARE ("it failed; trying again may help").
+ */
+export const EXIT = { approved: 0, ok: 0, rejected: 20, expired: 21, withdrawn: 22, usage: 64, failure: 70 } as const;
 
-/** A problem to report in one line, with the exit code (3 unless said otherwise). */
+/** A problem to report in one line, with the exit code (a usage or configuration error unless said otherwise). */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.error) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+    /** What --json prints beside the error (the request that was started, when one was). */
+    readonly context: Record<string, string> = {},
+  ) {
     super(message);
     this.name = "CliError";
   }
 }
+
+/** The exit codes as the usage text and the README state them. */
+export const EXIT_CODES_TEXT = `Exit codes: 0 approved (or done), ${EXIT.rejected} rejected, ${EXIT.expired} expired, ${EXIT.withdrawn} withdrawn,
+  ${EXIT.usage} usage or configuration error (a bad option or file, a stack not found, a refused request),
+  ${EXIT.failure} failure (an AWS error, a failed execution). Errors are one line on stderr.`;
 
 export const COMMANDS = ["request", "list", "show", "withdraw"] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -79,7 +95,7 @@ Usage:
   human-approval show <requestRef | executionArn>
   human-approval withdraw <requestRef | executionArn> [--reason <text>]
 
-Exit codes: 0 approved (or done), 1 rejected, 2 expired or withdrawn, 3 error (one line on stderr).
+${EXIT_CODES_TEXT}
 
 ${RESOURCES_HELP}`;
 
@@ -87,8 +103,8 @@ const COMMAND_HELP: Record<CommandName, string> = {
   request: `human-approval request --title <text> [options]
 
 Starts an execution of the approval workflow; the approvers get an email each. With --wait, waits for
-the outcome and exits 0 approved, 1 rejected, 2 expired or withdrawn, 3 error; without it, exits 0 once
-the request is stored (3 if it was refused, e.g. an approver not in the stack's approverEmails).
+the outcome and exits 0 approved, ${EXIT.rejected} rejected, ${EXIT.expired} expired, ${EXIT.withdrawn} withdrawn; without it, exits 0 once
+the request is stored. A refused request (e.g. an approver not in the stack's approverEmails) exits ${EXIT.usage}.
 
   --title <text>            what is asked (required)
   --description <text>      more about it

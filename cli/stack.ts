@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-d
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { STATUS_INDEX, STATUS_INDEX_ATTRIBUTES, type ApprovalRequest } from "../functions/shared/approvalRequest";
-import { CliError, type ResourceFlags } from "./options";
+import { CliError, EXIT, type ResourceFlags } from "./options";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:3000";
 
@@ -69,6 +69,20 @@ async function fetchLocalOutputs(url: string): Promise<Record<string, unknown>> 
 
 const text = (value: unknown) => (typeof value === "string" && value.trim() ? value.trim() : undefined);
 
+/** The local mode's endpoints, when given and on this machine; nothing else is taken for the local mode. */
+function localEndpoints(outputs: Record<string, unknown>): StackLocation["local"] {
+  const endpoints = outputs.endpoints as { dynamodb?: unknown; sfn?: unknown } | undefined;
+  const loopback = (value: unknown) => {
+    try {
+      const url = new URL(String(value));
+      return url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    } catch {
+      return false;
+    }
+  };
+  return endpoints && loopback(endpoints.dynamodb) && loopback(endpoints.sfn) ? { dynamodb: String(endpoints.dynamodb), sfn: String(endpoints.sfn) } : undefined;
+}
+
 export async function locateStack(flags: ResourceFlags, env: NodeJS.ProcessEnv): Promise<StackLocation> {
   const sources: string[] = [];
   const outputsFile = flags.stackOutputs ?? text(env.HUMAN_APPROVAL_STACK_OUTPUTS);
@@ -78,10 +92,12 @@ export async function locateStack(flags: ResourceFlags, env: NodeJS.ProcessEnv):
   if (flags.local) {
     const url = flags.localUrl ?? text(env.HUMAN_APPROVAL_LOCAL_URL) ?? DEFAULT_LOCAL_URL;
     localOutputs = await fetchLocalOutputs(url);
-    const endpoints = localOutputs.endpoints as { dynamodb?: string; sfn?: string } | undefined;
-    if (!endpoints?.dynamodb || !endpoints.sfn) throw new CliError(`The local mode at ${url} gave no endpoints: is it this project's npm start?`);
-    local = { dynamodb: endpoints.dynamodb, sfn: endpoints.sfn };
+    local = localEndpoints(localOutputs);
+    if (!local) throw new CliError(`The local mode at ${url} gave no endpoints on this machine: is it this project's npm start?`);
     sources.push(`the local mode at ${url}`);
+  } else {
+    // A file saved from the local mode's GET /stack-outputs names its endpoints: use them, as --local would.
+    local = localEndpoints(outputs);
   }
   const pick = (flag: string | undefined, envName: string, outputName: string) => {
     const found = text(flag) ?? text(env[envName]) ?? text(outputs[outputName]) ?? text(localOutputs[outputName]);
@@ -142,7 +158,7 @@ export function stackClient(stack: StackLocation, regionHint?: string): StackCli
   return {
     async startExecution(stateMachineArn, input) {
       const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
-      if (!started.executionArn) throw new CliError("StartExecution returned no execution ARN.");
+      if (!started.executionArn) throw new CliError("StartExecution returned no execution ARN.", EXIT.failure);
       return started.executionArn;
     },
     async describeExecution(executionArn) {

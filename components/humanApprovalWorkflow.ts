@@ -178,11 +178,13 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       ALLOW_SELF_APPROVAL: String(args.allowSelfApproval ?? false),
     };
     const signIn = args.signIn ? createSignInSecret(name, args.signIn, this) : undefined;
+    // Named on every page and email subject, so nobody approves prod believing it is dev.
+    const stackLabel = pulumi.getStack();
     const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret })), {
       description: "Human approval: serves review pages and records votes",
       // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
       timeout: DECISION_TIMEOUT_SECONDS,
-      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, ...signIn?.environment },
+      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment },
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? -1,
     });
 
@@ -216,6 +218,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         CALLBACK_URL: endpoint.callbackUrl,
         APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
         AUDIT_RETENTION_DAYS: String(args.auditRetentionDays),
+        STACK_LABEL: stackLabel,
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
       },

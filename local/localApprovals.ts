@@ -35,6 +35,8 @@ export interface LocalApprovalsOptions {
   /** Gateway port on 127.0.0.1; 0 picks a free one. */
   port?: number;
   emailSubject?: string;
+  /** The stack label (STACK_LABEL) both functions get, as the component passes the stack's name; none by default. */
+  stackLabel?: string;
   /** Where the handlers' JSON log lines go; dropped by default. */
   handlerLog?: (line: string) => void;
   /** Told of every execution started, including those started over `POST /executions`. */
@@ -161,7 +163,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       REQUIRED_APPROVALS: String(options.requiredApprovals ?? 1),
       ALLOW_SELF_APPROVAL: String(options.allowSelfApproval ?? false),
     };
-    const decisionEnvironment: Record<string, string> = { TABLE_NAME: LOCAL_TABLE, TOPIC_ARN: LOCAL_TOPIC, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS };
+    const stackLabel: Record<string, string> = options.stackLabel ? { STACK_LABEL: options.stackLabel } : {};
+    const decisionEnvironment: Record<string, string> = { TABLE_NAME: LOCAL_TABLE, TOPIC_ARN: LOCAL_TOPIC, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, ...stackLabel };
     // Rebuilt once the sign-in provider knows the gateway's address (its redirect URI).
     let decide = createDecisionHandler({ ...decisionDependencies(decisionEnvironment), logger: logger("decision") });
     const executions = new Map<string, { execution: LocalExecution; outcome?: ExecutionOutcome }>();
@@ -240,6 +243,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         APPROVAL_TIMEOUT_SECONDS: String(options.approvalTimeoutSeconds),
         AUDIT_RETENTION_DAYS: "90",
         EMAIL_SUBJECT: options.emailSubject,
+        ...stackLabel,
       }),
       logger: logger("request-approval"),
     });

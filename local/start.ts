@@ -98,7 +98,7 @@ function saveEmail(file: string, email: PublishedEmail) {
   writeFileSync(file, `To: ${email.recipients.join(", ")}\nSubject: ${email.subject}\n\n${email.message}\n`);
 }
 
-const OUTCOME_SUBJECT = /^(Approved|Rejected|Expired|Withdrawn|Closed):/;
+const OUTCOME_SUBJECT = /^(\[[^\]]*\] )?(Approved|Rejected|Expired|Withdrawn|Closed):/;
 
 /** An execution whose notices are printed: held back until its approval emails are printed. */
 interface FollowedExecution {
@@ -219,6 +219,8 @@ async function main(argv: string[]): Promise<number> {
     port: options.port,
     // The deployed sweeper runs every minute; here every few seconds, so a recovery can be watched (also POST /sweep).
     sweepIntervalSeconds: LOCAL_SWEEP_INTERVAL_SECONDS,
+    // As the component names the stack on every page and subject: here, the local mode.
+    stackLabel: "local",
     // One account per approver, the requester, and someone who is neither (to see the 403 page).
     ...(options.signIn ? { signIn: { accounts: [...new Set([...options.approverEmails, ...(options.requestedBy ? [options.requestedBy] : []), LOCAL_OUTSIDER])].map((login) => ({ login })) } } : {}),
     handlerLog: options.verbose ? (line) => console.log(line) : (line) => appendFileSync(logFile, line + "\n"),
@@ -255,7 +257,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(`    (${LOCAL_OUTSIDER} is no approver: signing in with it, or with another approver's account, shows who the link is for, and decides nothing)`);
   }
   if (!options.verbose) console.log(`  handler logs: ${shownPath(logFile)}`);
-  if (options.serve) console.log(`  start more executions: curl -X POST ${local.origin}/executions -H 'Content-Type: application/json' -d '{"title":"..."}'`);
+  if (options.serve) {
+    const where = local.origin === "http://127.0.0.1:3000" ? "--local" : `--local-url ${local.origin}`;
+    console.log(`  start more executions: curl -X POST ${local.origin}/executions -H 'Content-Type: application/json' -d '{"title":"..."}'`);
+    console.log(`    or with the CLI, in another terminal: node cli/human-approval.js request --title "Rotate keys" --wait ${where}`);
+    console.log(`    and see them: node cli/human-approval.js list ${where}`);
+  }
 
   void watchNotices(local);
   const first = local.startExecution(input);

@@ -6,7 +6,7 @@ import { applyEvent, performEffects, type SettleDependencies } from "../shared/s
 import { isChoice, parseDecisionBody } from "./decisionBody";
 import { normaliseHttpEvent, wantsJson, type HttpRequest } from "./httpEvent";
 import { ALLOWED_METHODS, jsonBodyOf, statusCodeOf, type Outcome } from "./outcome";
-import { CONTENT_SECURITY_POLICY, describeOutcome, renderPage } from "./pages";
+import { CONTENT_SECURITY_POLICY, describeOutcome, renderPage, type PageContext } from "./pages";
 import { isTransientAwsError } from "./rules";
 import { SignInSecretUnavailableError } from "./signIn/clientSecret";
 import { ProviderUnavailableError } from "./signIn/openIdClient";
@@ -17,6 +17,8 @@ export interface DecisionDependencies extends SettleDependencies {
   approverEmails: string[];
   /** OpenID Connect sign-in (stack config `signInIssuer`); absent: links alone decide, as without sign-in. */
   signIn?: OpenIdSignIn;
+  /** The stack that asks (STACK_LABEL, e.g. "prod"), named on every page. */
+  stackLabel?: string;
 }
 
 /** The response shape that API Gateway (payload 1.0 and 2.0) and Function URLs all accept. */
@@ -143,6 +145,7 @@ async function outcomeFor(deps: DecisionDependencies, http: HttpRequest): Promis
       state: effectiveState(request, deps.now()),
       answer: performed.answer ?? applied.step.answer,
       preselected: SAFE_METHODS.has(http.method) && isChoice(http.query.choice) ? http.query.choice : undefined,
+      ...(event.type === "vote" ? { attempted: { decision: event.decision, comment: event.comment } } : {}),
       ...(signedIn ? { signedIn } : {}),
     },
   };
@@ -157,9 +160,9 @@ const COMMON_HEADERS = {
   "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 };
 
-export function toHttpResponse(outcome: Outcome, asJson: boolean, method: string, now: Date): HttpResponse {
+export function toHttpResponse(outcome: Outcome, asJson: boolean, method: string, now: Date, page: PageContext = {}): HttpResponse {
   const statusCode = statusCodeOf(outcome);
-  const body = asJson ? JSON.stringify(jsonBodyOf(outcome, describeOutcome(outcome, now).lead)) : renderPage(outcome, now);
+  const body = asJson ? JSON.stringify(jsonBodyOf(outcome, describeOutcome(outcome, now).lead)) : renderPage(outcome, now, page);
   return {
     statusCode,
     headers: {
@@ -187,7 +190,7 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
   const normalised = normaliseHttpEvent(event);
   if (!normalised.ok) {
     deps.logger.warn("Unrecognised event", { outcome: "invalid", reason: normalised.reason, statusCode: 400 });
-    return toHttpResponse({ kind: "invalid", statusCode: 400, message: "This endpoint only answers HTTP requests." }, false, "GET", deps.now());
+    return toHttpResponse({ kind: "invalid", statusCode: 400, message: "This endpoint only answers HTTP requests." }, false, "GET", deps.now(), deps);
   }
   const http = normalised.request;
   let outcome: Outcome;
@@ -199,7 +202,7 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
     const signInDown = error instanceof ProviderUnavailableError || error instanceof SignInSecretUnavailableError;
     outcome = { kind: signInDown ? "signInUnavailable" : isTransientAwsError(error) ? "unavailable" : "failed" };
   }
-  const response = withCookies(toHttpResponse(outcome, wantsJson(http), http.method, deps.now()), cookies, http.transport);
+  const response = withCookies(toHttpResponse(outcome, wantsJson(http), http.method, deps.now(), deps), cookies, http.transport);
   deps.logger.info("Decision request handled", {
     transport: http.transport,
     method: http.method.slice(0, 16),

@@ -6,6 +6,7 @@ import type { Context } from "aws-lambda";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, type Environment } from "../shared/env";
 import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger } from "../shared/logger";
+import { labelledPublisher, stackLabelFromEnvironment } from "../shared/email";
 import { noticePublisher } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
@@ -31,7 +32,8 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
     store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
     workflow: stepFunctionsWorkflow(),
     // This function only ever sends outcome notices.
-    publish: noticePublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")),
+    publish: labelledPublisher(noticePublisher(requireEnv(env, "TOPIC_ARN", "the ARN of the SNS topic that emails approvers")), stackLabelFromEnvironment(env)),
+    stackLabel: stackLabelFromEnvironment(env),
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),

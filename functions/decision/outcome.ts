@@ -1,4 +1,4 @@
-import type { PublicApprovalRequest } from "../shared/approvalRequest";
+import type { Decision, PublicApprovalRequest } from "../shared/approvalRequest";
 import type { Answer, EffectiveState } from "../shared/lifecycle";
 import type { Choice } from "./decisionBody";
 import type { SignInFailure, VerifiedApprover } from "./signIn/signIn";
@@ -14,6 +14,8 @@ export type Outcome =
       state: EffectiveState;
       answer: Answer;
       preselected?: Choice;
+      /** A POST's vote, recorded or not: a vote that was not recorded is shown back to its approver, comment and all. */
+      attempted?: { decision: Decision; comment: string };
       /** With sign-in: who the provider verified (always this link's approver). */
       signedIn?: VerifiedApprover;
     }

@@ -1,8 +1,10 @@
 /**
- * The decision endpoint's pages, phone first: on the review page the request's title, who asks, the
- * expiry and the buttons come first, then everything the input holds; every other page opens with
- * what happened, in a coloured banner, and what to do next. One inline style (allowed by its hash),
- * no script, every dynamic value escaped and its invisible characters made visible.
+ * The decision endpoint's pages, phone first, in the order a decision needs: which stack asks and who,
+ * what is asked (title, description, key details), the votes so far and what is still needed, who you
+ * vote as beside the buttons, then every field of the input and the fingerprint. Every other page opens
+ * with what happened, in a banner whose colour means one thing everywhere (toneOf), and what to do next.
+ * One inline style (allowed by its hash), no script, every dynamic value escaped and its invisible
+ * characters made visible.
  */
 import { createHash } from "node:crypto";
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
@@ -17,6 +19,14 @@ import { describeSignIn, isSignInOutcome, signInActions } from "./signIn/signInP
 export interface OutcomeText {
   heading: string;
   lead: string;
+  /** Shown back under the lead: the comment of a vote that was not recorded. */
+  quote?: string;
+}
+
+/** What every page is rendered with besides the outcome. */
+export interface PageContext {
+  /** The stack (environment) that asks, e.g. "prod": on every page, so nobody approves prod thinking it is dev. */
+  stackLabel?: string;
 }
 
 type RequestOutcome = Extract<Outcome, { kind: "request" }>;
@@ -46,7 +56,7 @@ const STATE_HEADINGS: Record<EffectiveState, string> = {
   closed: "This request can no longer be decided",
 };
 
-function describeRequest(outcome: RequestOutcome): OutcomeText {
+function describeRequest(outcome: RequestOutcome, now: Date): OutcomeText {
   const { request, state, answer } = outcome;
   const heading = STATE_HEADINGS[state];
   const settled = settledText(request, state);
@@ -56,11 +66,18 @@ function describeRequest(outcome: RequestOutcome): OutcomeText {
       return { heading: "Not your request to decide", lead: `${outcome.approver} is not among the approvers asked for this request. ${NOT_RECORDED} ${NOTHING_DECIDED}` };
     case "selfApproval":
       return { heading: "You cannot approve your own request", lead: `${outcome.approver} asked for this approval; the other approvers decide. ${NOT_RECORDED}` };
-    case "conflictingVote":
-      return { heading: "You already voted", lead: `You already ${answer.previous} this request; a vote cannot be changed. Your new choice and your comment were not recorded.` };
+    case "conflictingVote": {
+      const when = ownVote ? ` at ${formatUtc(ownVote.decidedAt)}` : "";
+      return {
+        heading: `Your ${attemptedWord(outcome)} was not recorded: you already ${answer.previous} this request${when}`,
+        lead: `A vote cannot be changed; your first vote stands.${commentNote(outcome)}`,
+        ...quoteOf(outcome),
+      };
+    }
     case "deliveryPending":
       return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. It is delivered without you within a few minutes. Reload this page to see it; nothing else is needed from you.` };
     case "notOpen":
+      if (outcome.attempted) return lateVote(outcome, now);
       return state === "settling"
         ? { heading, lead: `This request was already settled by other votes; its decision is being delivered. Your click changed nothing: ${NOT_RECORDED.charAt(0).toLowerCase()}${NOT_RECORDED.slice(1)}` }
         : { heading, lead: `${settled} Your click changed nothing: ${NOT_RECORDED.charAt(0).toLowerCase()}${NOT_RECORDED.slice(1)}` };
@@ -82,16 +99,48 @@ function describeRequest(outcome: RequestOutcome): OutcomeText {
   }
 }
 
+const ATTEMPTED_WORDS = { approved: "approval", rejected: "rejection" } as const;
+const attemptedWord = (outcome: RequestOutcome) => (outcome.attempted ? ATTEMPTED_WORDS[outcome.attempted.decision] : "vote");
+const quoteOf = (outcome: RequestOutcome) => (outcome.attempted?.comment ? { quote: outcome.attempted.comment } : {});
+const commentNote = (outcome: RequestOutcome) => (outcome.attempted?.comment ? " Your comment was not recorded either:" : "");
+/** "17:46", or the whole date and time when it was not today (UTC). */
+function shortTime(iso: string, now: Date): string {
+  const full = formatUtc(iso);
+  return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? `${iso.slice(11, 16)} UTC` : full;
+}
+
+/**
+ * A vote that came too late: headed by what happened to *this* vote, then why, in neutral colours:
+ * the request's outcome is someone else's, and this approver's action did not succeed.
+ */
+function lateVote(outcome: RequestOutcome, now: Date): OutcomeText {
+  const { request, state } = outcome;
+  const word = attemptedWord(outcome);
+  const output = request.settlement?.output;
+  const because =
+    (state === "approved" || state === "rejected") && output
+      ? `${output.decidedBy} ${state} at ${shortTime(output.decidedAt, now)}`
+      : state === "settling"
+        ? "other votes already settled this request"
+        : state === "expired"
+          ? `the request expired at ${shortTime(request.expiresAt, now)}`
+          : state === "withdrawn"
+            ? "the request was withdrawn"
+            : "the workflow can no longer receive a decision";
+  const settled = (state === "approved" || state === "rejected") && output ? "The workflow received that decision." : settledText(request, state) || "Its decision is being delivered.";
+  return { heading: `Your ${word} was not recorded: ${because}`, lead: `${settled} Your click changed nothing.${commentNote(outcome)}`, ...quoteOf(outcome) };
+}
+
 function progress(request: PublicApprovalRequest): string {
   const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
   return `${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} so far.`;
 }
 
-export function describeOutcome(outcome: Outcome, _now?: Date): OutcomeText {
+export function describeOutcome(outcome: Outcome, now: Date = new Date()): OutcomeText {
   if (isSignInOutcome(outcome)) return describeSignIn(outcome);
   switch (outcome.kind) {
     case "request":
-      return describeRequest(outcome);
+      return describeRequest(outcome, now);
     case "notFound":
       return {
         heading: "Request not found",
@@ -136,22 +185,26 @@ body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-appl
 main{max-width:42rem;margin:0 auto;padding:1rem 1rem 3rem}
 a{color:var(--link)}a:focus-visible,summary:focus-visible,textarea:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 h1{font-size:1.5rem;line-height:1.25;margin:.25rem 0 .5rem;overflow-wrap:anywhere}
-h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
+h2{font-size:1.15rem;margin:1.75rem 0 .5rem}h2.votes-heading{margin:1rem 0 .25rem}
 .kicker{margin:0;font-size:.9rem;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:var(--muted)}
 .title{font-size:1.3rem;font-weight:600;margin:1rem 0 .25rem;overflow-wrap:anywhere}
-.meta{margin:.2rem 0}.meta strong{overflow-wrap:anywhere}
+.meta{margin:.2rem 0}
+.context{margin:0 0 .25rem;font-size:.9rem;color:var(--muted)}.context .stack{color:var(--fg);overflow-wrap:anywhere}
+.addr>span{overflow-wrap:break-word}
+.identity{margin:.75rem 0 .25rem}
+.needs{margin:.25rem 0}
+blockquote.yours{margin:.5rem 0;padding:.25rem .75rem;border-left:3px solid var(--field)}blockquote.yours p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .expiry{margin:.2rem 0}.expiry.soon strong{color:var(--urgent)}
 .muted{color:var(--muted)}
-.status{display:inline-block;padding:0 .5rem;border-radius:999px;border:1px solid var(--field);font-size:.85rem}
 .banner{display:flex;gap:.85rem;align-items:flex-start;margin:.25rem 0 1rem;padding:1rem;border-radius:8px;border-left:6px solid var(--tone);background:var(--tone-bg)}
-.banner h1{margin:0 0 .25rem}.banner p{margin:.25rem 0}
+.banner>div{min-width:0}.banner h1{margin:0 0 .25rem}.banner p{margin:.25rem 0}
 .mark{flex:none;display:flex;align-items:center;justify-content:center;width:2.5rem;height:2.5rem;border-radius:50%;background:var(--tone);color:#fff;font-size:1.4rem;font-weight:700}
 .t-ok{--tone:var(--ok);--tone-bg:var(--ok-bg)}.t-no{--tone:var(--no);--tone-bg:var(--no-bg)}.t-late{--tone:var(--late);--tone-bg:var(--late-bg)}
 .t-off{--tone:var(--off);--tone-bg:var(--off-bg)}.t-info{--tone:var(--info);--tone-bg:var(--info-bg)}
 .description p{margin:.5rem 0}.description ul,.description ol{margin:.5rem 0;padding-left:1.5rem}
 form{margin:1rem 0}
 label{display:block;font-weight:600;margin:.75rem 0 .3rem}
-textarea{display:block;width:100%;min-height:4.5rem;font:inherit;padding:.5rem;color:inherit;background:var(--bg);border:1px solid var(--field);border-radius:6px}
+textarea{display:block;width:100%;min-height:3.5rem;font:inherit;padding:.5rem;color:inherit;background:var(--bg);border:1px solid var(--field);border-radius:6px}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:.75rem}
 button{font:inherit;font-weight:700;padding:.7rem 1.4rem;min-height:2.75rem;min-width:8rem;flex:1 1 8rem;border-radius:6px;border:0;color:#fff;cursor:pointer}
 button.approve{background:var(--ok)}button.reject{background:var(--no)}
@@ -159,7 +212,7 @@ button:focus-visible{outline:3px solid var(--focus);outline-offset:3px}
 button.chosen{box-shadow:0 0 0 3px var(--bg),0 0 0 6px var(--focus)}
 .hint{margin:.5rem 0;font-weight:600}
 dl{margin:.5rem 0}dt{font-weight:600;overflow-wrap:anywhere}dd{margin:0;overflow-wrap:anywhere;min-width:0}
-.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}
+.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}.facts.key{margin:.75rem 0}
 .fields>div{display:grid;grid-template-columns:minmax(0,11rem) minmax(0,1fr);gap:.1rem 1rem;padding:.4rem 0;border-top:1px solid var(--line)}
 .fields .fields{margin:0;padding-left:.75rem;border-left:3px solid var(--line)}
 .fields .fields>div{grid-template-columns:minmax(0,8rem) minmax(0,1fr)}
@@ -276,30 +329,104 @@ function detailsSection(request: PublicApprovalRequest): string {
   return `<h2>Details</h2>\n${fingerprint}\n${notice}${fields}`;
 }
 
+/**
+ * An email address that wraps only after its "@" on a narrow screen, never inside a word: each half
+ * keeps together unless it alone is wider than the screen.
+ */
+function address(value: string): string {
+  const text = oneLine(value);
+  const at = text.lastIndexOf("@");
+  if (at <= 0) return `<span class="addr">${escapeHtml(text)}</span>`;
+  return `<span class="addr"><span>${escapeHtml(text.slice(0, at + 1))}</span><wbr><span>${escapeHtml(text.slice(at + 1))}</span></span>`;
+}
+
+/** "Requested by …": who asks; the stack is in the context line above. */
 function requestedBy(request: PublicApprovalRequest): string {
   return request.requestedBy
-    ? `<p class="meta">Requested by <strong>${html(request.requestedBy)}</strong></p>`
-    : `<p class="meta">Requested by <span class="muted">(not stated; started by the workflow ${html(request.stateMachineName)})</span></p>`;
+    ? `<p class="meta asker">Requested by <strong>${address(request.requestedBy)}</strong></p>`
+    : `<p class="meta asker">Requested by <span class="muted">(not stated; started by the workflow ${html(request.stateMachineName)})</span></p>`;
+}
+
+/** The stack (environment) that asks, first on every page. */
+function contextLine(page: PageContext): string {
+  const label = page.stackLabel ? oneLine(page.stackLabel) : "";
+  return label ? `<p class="context">Stack <strong class="stack">${escapeHtml(label)}</strong> · human approval</p>` : "";
+}
+
+/**
+ * Red only when the time left is truly short: under 15 minutes and under a tenth of the request's whole
+ * time (a one-hour request turns red in its last 6 minutes, a day-long one in its last 15).
+ */
+export function expiresSoon(request: Pick<PublicApprovalRequest, "createdAt" | "expiresAt">, now: Date): boolean {
+  const left = new Date(request.expiresAt).getTime() - now.getTime();
+  const whole = new Date(request.expiresAt).getTime() - new Date(request.createdAt).getTime();
+  return left < 15 * 60_000 && left < whole / 10;
 }
 
 function expiryLine(request: PublicApprovalRequest, state: EffectiveState, now: Date): string {
   if (state === "pending" || state === "settling") {
-    const soon = new Date(request.expiresAt).getTime() - now.getTime() < 3_600_000;
-    return `<p class="expiry${soon ? " soon" : ""}"><strong>Expires in ${escapeHtml(formatRemaining(request.expiresAt, now))}</strong> <span class="muted">(${escapeHtml(formatUtc(request.expiresAt))})</span></p>`;
+    return `<p class="expiry${expiresSoon(request, now) ? " soon" : ""}"><strong>Expires in ${escapeHtml(formatRemaining(request.expiresAt, now))}</strong> <span class="muted">(${escapeHtml(shortTime(request.expiresAt, now))})</span></p>`;
   }
   if (state === "expired") return `<p class="expiry">Expired at ${escapeHtml(formatUtc(request.expiresAt))}</p>`;
   return "";
 }
 
-function statusLine(request: PublicApprovalRequest, state: EffectiveState): string {
-  const needs = `${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} of ${request.approvers.length} approver${request.approvers.length === 1 ? "" : "s"} needed; the first rejection rejects`;
-  return `<p class="meta"><span class="status">Status: ${escapeHtml(state)}</span> <span class="muted">${escapeHtml(needs)}</span></p>`;
+/** What settles the request, in the fewest words that are true for this many approvers. */
+export function needsText(request: Pick<PublicApprovalRequest, "requiredApprovals" | "approvers" | "votes">): string {
+  const asked = request.approvers.length;
+  const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
+  if (asked === 1 && request.requiredApprovals === 1) return request.votes.length ? "" : "One approver: their vote decides.";
+  const left = request.requiredApprovals - approvals;
+  if (request.votes.length === 0) {
+    return request.requiredApprovals === 1
+      ? `Needs 1 approval, from any of the ${asked} approvers; the first rejection rejects.`
+      : `Needs ${request.requiredApprovals} approvals of the ${asked} approvers; the first rejection rejects.`;
+  }
+  return left > 0 ? `Needs ${left} more approval${left === 1 ? "" : "s"}; the first rejection rejects.` : "";
+}
+
+/** The votes so far and what is still needed: before the buttons, so nobody votes without seeing them. */
+function votesSection(request: PublicApprovalRequest, now: Date): string {
+  const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
+  const items = request.votes.map((vote) => `<li><strong>${address(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(shortTime(vote.decidedAt, now))}${vote.comment ? `: <q>${html(vote.comment, "multiline")}</q>` : ""}</li>`);
+  const needs = needsText(request);
+  return `<h2 class="votes-heading">Votes: ${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"}</h2>
+${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}${needs ? `\n<p class="needs">${escapeHtml(needs)}</p>` : ""}`;
+}
+
+const KEY_DETAILS = 6;
+const KEY_DETAIL_CHARACTERS = 80;
+
+/** A short one-line value (a version, a service, a ticket), or nothing. */
+function shortValue(value: ShownValue): string | undefined {
+  if ("literal" in value) return value.literal;
+  if ("text" in value && !value.cut && !value.text.includes("\n") && value.text !== "" && Array.from(value.text).length <= KEY_DETAIL_CHARACTERS) return value.text;
+  return undefined;
+}
+
+/**
+ * The key details, before the buttons: the short values of the input's top-level fields and of its
+ * objects' (a `details` object's service and version), at most six. Every field follows below in full.
+ */
+function keyDetails(request: PublicApprovalRequest): string {
+  const rows: Array<[string, string]> = [];
+  for (const field of request.inputView?.fields ?? []) {
+    const short = shortValue(field.value);
+    if (short !== undefined) rows.push([field.key, short]);
+    else if ("fields" in field.value) for (const child of field.value.fields) {
+      const childShort = shortValue(child.value);
+      if (childShort !== undefined) rows.push([child.key, childShort]);
+    }
+  }
+  if (rows.length === 0) return "";
+  const shown = rows.slice(0, KEY_DETAILS).map(([key, value]) => `<dt>${html(key)}</dt><dd>${html(value)}</dd>`);
+  return `<dl class="facts key">${shown.join("")}</dl>`;
 }
 
 function requestFacts(request: PublicApprovalRequest, approver: string): string {
   const rows: Array<[string, string]> = [
-    ["This link is for", html(approver)],
-    ["Approvers asked", html(request.approvers.join(", "))],
+    ["This link is for", address(approver)],
+    ["Approvers asked", request.approvers.map(address).join(", ")],
     ["Fingerprint", `<code>${escapeHtml(fingerprintOf(request.inputDigest))}</code>`],
     ["Workflow", html(request.stateMachineName)],
     ["Execution", html(request.executionName)],
@@ -310,80 +437,99 @@ function requestFacts(request: PublicApprovalRequest, approver: string): string 
   return `<h2>About this request</h2>\n<dl class="facts">${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${value}</dd>`).join("")}</dl>`;
 }
 
-function votesSection(request: PublicApprovalRequest): string {
-  const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
-  const items = request.votes.map((vote) => `<li><strong>${html(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(formatUtc(vote.decidedAt))}${vote.comment ? `: <q>${html(vote.comment, "multiline")}</q>` : ""}</li>`);
-  return `<h2>Votes: ${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"}</h2>
-${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}`;
+/** Who votes: beside the buttons. With sign-in the provider vouches, so there is nothing to forward. */
+function identityLine(outcome: RequestOutcome): string {
+  if (outcome.signedIn) {
+    return `<p class="identity">Signed in as <strong>${address(outcome.signedIn.email)}</strong>, verified by <strong>${html(outcome.signedIn.issuer)}</strong>.</p>`;
+  }
+  return `<p class="identity">You vote as <strong>${address(outcome.approver)}</strong>. This link is yours alone: do not forward it.</p>`;
 }
 
 /** No `action`: the form posts back to the very URL the page was served from, on every transport. */
-function decisionForm(preselected: "approve" | "reject" | undefined, approver: string): string {
+function decisionForm(outcome: RequestOutcome): string {
+  const preselected = outcome.preselected;
   const button = (choice: "approve" | "reject", label: string) =>
     // No autofocus, even when preselected: a scanner or a stray Enter must never land on a button.
     `<button type="submit" name="decision" value="${choice}" class="${choice}${preselected === choice ? " chosen" : ""}">${label}</button>`;
   const hint = preselected ? `<p class="hint">You followed the ${preselected} link. Press ${preselected === "approve" ? "Approve" : "Reject"} to confirm.</p>` : "";
   return `<form method="post">
 ${hint}
-<label for="comment">Comment <span class="muted">(optional, up to ${COMMENT_MAX_LENGTH} characters)</span></label>
-<textarea id="comment" name="comment" maxlength="${COMMENT_MAX_LENGTH}" rows="3"></textarea>
+<label for="comment">Comment <span class="muted">(optional)</span></label>
+<textarea id="comment" name="comment" maxlength="${COMMENT_MAX_LENGTH}" rows="2"></textarea>
+${identityLine(outcome)}
 <div class="actions">${button("approve", "Approve")}${button("reject", "Reject")}</div>
-<p class="muted">You vote as ${html(approver)}; this link is yours alone, do not forward it.</p>
 </form>`;
 }
 
-/** The banner's colour and mark: an unmistakable cue for each outcome. */
-function toneOf(outcome: Outcome): { tone: string; mark: string } {
-  const approved = { tone: "t-ok", mark: "✓" };
-  const rejected = { tone: "t-no", mark: "✗" };
-  // Glyphs every system font has (DejaVu, the phones' own): no emoji, which may be missing.
-  const late = { tone: "t-late", mark: "◷" };
-  const off = { tone: "t-off", mark: "⊘" };
-  const info = { tone: "t-info", mark: "i" };
-  const problem = { tone: "t-no", mark: "!" };
-  if (outcome.kind !== "request") return outcome.kind === "unavailable" ? info : problem;
+type Tone = { tone: string; mark: string };
+// Glyphs every system font has (DejaVu, the phones' own): no emoji, which may be missing.
+const TONES = {
+  approved: { tone: "t-ok", mark: "✓" },
+  rejected: { tone: "t-no", mark: "✗" },
+  expired: { tone: "t-late", mark: "◷" },
+  neutral: { tone: "t-off", mark: "⊘" },
+  notice: { tone: "t-off", mark: "!" },
+  info: { tone: "t-info", mark: "i" },
+} satisfies Record<string, Tone>;
+
+/**
+ * The banner's colour means one thing everywhere. Green (✓) and red (✗) are a decision: your own vote,
+ * recorded, or the request's outcome when you merely look at it; amber is an expiry; blue is "under
+ * way, nothing for you to do"; grey is "nothing was recorded" (a late or repeated vote, a refusal, an
+ * error) and a withdrawn or closed request. So a late voter never sees a success for an action that failed.
+ */
+function toneOf(outcome: Outcome): Tone {
+  if (outcome.kind !== "request") return outcome.kind === "unavailable" || outcome.kind === "redirect" || outcome.kind === "signInUnavailable" ? TONES.info : TONES.notice;
   const { state, answer } = outcome;
-  if (answer.type === "conflictingVote" || answer.type === "selfApproval" || answer.type === "notAsked") return problem;
-  if (answer.type === "deliveryPending") return info;
+  if (answer.type === "conflictingVote" || answer.type === "selfApproval" || answer.type === "notAsked") return TONES.notice;
+  if (answer.type === "notOpen") return outcome.attempted ? TONES.neutral : toneOfState(state, outcome);
+  if (answer.type === "deliveryPending") return TONES.info;
+  return toneOfState(state, outcome);
+}
+
+function toneOfState(state: EffectiveState, outcome: RequestOutcome): Tone {
   switch (state) {
     case "approved":
-      return approved;
+      return TONES.approved;
     case "rejected":
-      return rejected;
+      return TONES.rejected;
     case "expired":
-      return late;
+      return TONES.expired;
     case "withdrawn":
     case "closed":
-      return off;
+      return TONES.neutral;
     case "pending":
-    case "settling":
-      return { tone: "t-info", mark: "✓" };
+    case "settling": {
+      // Your own vote, recorded: its colour. Otherwise under way.
+      const own = outcome.request.votes.find((vote) => vote.approver === outcome.approver);
+      return own ? (own.decision === "approved" ? TONES.approved : TONES.rejected) : TONES.info;
+    }
   }
 }
 
 function banner(outcome: Outcome, text: OutcomeText, backLink: boolean): string {
   const { tone, mark } = toneOf(outcome);
   const back = backLink ? `\n<p><a href="">Open the review page again</a></p>` : "";
+  const quote = text.quote ? `\n<blockquote class="yours"><p>${html(text.quote, "multiline")}</p></blockquote>` : "";
   return `<div class="banner ${tone}"><span class="mark" aria-hidden="true">${mark}</span><div>
 <h1>${escapeHtml(text.heading)}</h1>
-<p class="lead">${escapeHtml(text.lead)}</p>${back}
+<p class="lead">${escapeHtml(text.lead)}</p>${quote}${back}
 </div></div>`;
 }
 
-/** The review page of a request this approver can still vote on: the request itself is the heading. */
+/** The review page of a request this approver can still vote on, in the order a decision needs. */
 function reviewPage(outcome: RequestOutcome, text: OutcomeText, now: Date): string {
   const { request, state } = outcome;
   return [
     `<p class="kicker">${escapeHtml(text.heading)}</p>`,
-    `<h1>${html(request.title)}</h1>`,
     requestedBy(request),
-    expiryLine(request, state, now),
-    statusLine(request, state),
+    `<h1>${html(request.title)}</h1>`,
     description(request),
-    `<p class="lead">${escapeHtml(text.lead)}</p>`,
-    decisionForm(outcome.preselected, outcome.approver),
+    keyDetails(request),
+    votesSection(request, now),
+    expiryLine(request, state, now),
+    decisionForm(outcome),
     detailsSection(request),
-    votesSection(request),
     requestFacts(request, outcome.approver),
   ].join("\n");
 }
@@ -395,23 +541,25 @@ function requestResultPage(outcome: RequestOutcome, text: OutcomeText, now: Date
   const backLink = ["notOpen", "conflictingVote", "selfApproval", "notAsked", "deliveryPending"].includes(answer.type);
   return [
     banner(outcome, text, backLink),
-    `<p class="title">${html(request.title)}</p>`,
+    outcome.signedIn ? identityLine(outcome) : "",
     requestedBy(request),
-    expiryLine(request, state, now),
-    statusLine(request, state),
+    `<p class="title">${html(request.title)}</p>`,
     description(request),
+    keyDetails(request),
+    votesSection(request, now),
+    expiryLine(request, state, now),
     detailsSection(request),
-    votesSection(request),
     requestFacts(request, outcome.approver),
   ].join("\n");
 }
 
-/** The tab's title: which request, and in what state. */
-function tabTitle(outcome: Outcome, text: OutcomeText): string {
-  return outcome.kind === "request" ? `${text.heading}: ${oneLine(outcome.request.title)} · Human approval` : `${text.heading} · Human approval`;
+/** The tab's title: which request, and in what state; or what happened to your vote. */
+function tabTitle(outcome: Outcome, text: OutcomeText, page: PageContext): string {
+  const stack = page.stackLabel ? ` · ${oneLine(page.stackLabel)}` : "";
+  return outcome.kind === "request" ? `${text.heading}: ${oneLine(outcome.request.title)}${stack} · Human approval` : `${text.heading}${stack} · Human approval`;
 }
 
-export function renderPage(outcome: Outcome, now: Date): string {
+export function renderPage(outcome: Outcome, now: Date, page: PageContext = {}): string {
   const text = describeOutcome(outcome, now);
   const canVote = outcome.kind === "request" && outcome.state === "pending" && outcome.answer.type === "show" && !outcome.request.votes.some((vote) => vote.approver === outcome.approver);
   const body =
@@ -420,16 +568,19 @@ export function renderPage(outcome: Outcome, now: Date): string {
       : canVote
         ? reviewPage(outcome, text, now)
         : requestResultPage(outcome, text, now);
+  // The effective state, for tests and tools; people read it from the banner or the heading.
+  const state = outcome.kind === "request" ? ` data-state="${outcome.state}"` : "";
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow">
-<title>${escapeHtml(tabTitle(outcome, text))}</title>
+<title>${escapeHtml(tabTitle(outcome, text, page))}</title>
 <style>${STYLE}</style>
 </head>
-<body><main>
+<body><main${state}>
+${contextLine(page)}
 ${body}
 ${signInActions(outcome, escapeHtml)}
 </main></body>

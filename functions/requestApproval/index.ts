@@ -8,7 +8,7 @@
 import type { Context } from "aws-lambda";
 import { awsApi, DYNAMODB, KMS, STEP_FUNCTIONS } from "../shared/awsApi";
 import { KMS_BUDGET, REQUEST_FUNCTION_DYNAMODB_BUDGET, STEP_FUNCTIONS_BUDGET } from "../shared/awsClients";
-import { DEFAULT_SUBJECT_TEMPLATE } from "../shared/email";
+import { DEFAULT_SUBJECT_TEMPLATE, labelledPublisher, stackLabelFromEnvironment } from "../shared/email";
 import { requireEmailListEnv, requireEnv, requireHttpsUrlEnv, requirePositiveIntegerEnv, type Environment } from "../shared/env";
 import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger, describeError } from "../shared/logger";
@@ -39,8 +39,8 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const store = new DynamoDbRequestStore(tableName, awsApi(DYNAMODB, REQUEST_FUNCTION_DYNAMODB_BUDGET));
   return {
     store,
-    publish: snsPublisher(topicArn),
-    publishNotice: noticePublisher(topicArn),
+    publish: labelledPublisher(snsPublisher(topicArn), stackLabelFromEnvironment(env)),
+    publishNotice: labelledPublisher(noticePublisher(topicArn), stackLabelFromEnvironment(env)),
     mac: async (message) => {
       // Blobs travel base64-encoded in the JSON protocol.
       const result = await kms.json<{ Mac?: string }>("GenerateMac", { KeyId: linkKeyId, MacAlgorithm: "HMAC_SHA_256", Message: Buffer.from(message).toString("base64") });

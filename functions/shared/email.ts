@@ -3,6 +3,7 @@
  * link), the requester's "others decide" notice, and the outcome notice. Plain text: SNS email.
  */
 import type { ApprovalRequest } from "./approvalRequest";
+import type { Publish } from "./publisher";
 import { effectiveState } from "./lifecycle";
 import { reviewLinks } from "./links";
 import type { ShownValue } from "./inputView";
@@ -22,14 +23,35 @@ export const DEFAULT_SUBJECT_TEMPLATE = "Approval needed: {title}";
  * SNS subjects must be ASCII, without line breaks, and under 100 characters;
  * anything else makes Publish fail, so the subject is made to fit.
  */
-export function toSnsSubject(text: string): string {
-  const ascii = text
+const asciiLine = (text: string) =>
+  text
     .normalize("NFKD")
     .replace(/[^\x20-\x7E]/g, "")
     .replace(/\s+/g, " ")
     .trim();
+
+export function toSnsSubject(text: string): string {
+  const ascii = asciiLine(text);
   const fitted = ascii.length > 99 ? ascii.slice(0, 96).trimEnd() + "..." : ascii;
   return /^[A-Za-z0-9\p{P}]/u.test(fitted) ? fitted : "Approval needed";
+}
+
+const STACK_LABEL_MAX = 40;
+
+/** The stack that asks (STACK_LABEL, e.g. "prod" or "dev"): one printable line, at most 40 characters; none when unset. */
+export function stackLabelFromEnvironment(env: Record<string, string | undefined>): string | undefined {
+  const label = asciiLine(env.STACK_LABEL ?? "").slice(0, STACK_LABEL_MAX).trim();
+  return label === "" ? undefined : label;
+}
+
+/** Every email's subject names the stack first, so an inbox tells prod from dev: "[prod] Approval needed: …". */
+export function labelledSubject(subject: string, stackLabel: string | undefined): string {
+  return stackLabel ? toSnsSubject(`[${stackLabel}] ${subject}`) : subject;
+}
+
+/** A publisher that puts the stack's label in front of every subject. */
+export function labelledPublisher(publish: Publish, stackLabel: string | undefined): Publish {
+  return stackLabel ? (email) => publish({ ...email, subject: labelledSubject(email.subject, stackLabel) }) : publish;
 }
 
 function quorumLine(request: ApprovalRequest): string {

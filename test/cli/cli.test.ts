@@ -67,11 +67,11 @@ describe("the human-approval CLI against the local mode", function () {
       assert.ok(!/\r|\x1b\[|Waiting \d/.test(result.stdout), "no progress line when stdout is not a terminal");
     });
 
-    it("request --wait: exits 1 when rejected, at the first rejection", async () => {
+    it("request --wait: exits 20 when rejected, at the first rejection", async () => {
       const { links, done } = await waitingRequest("--title", "Drop the old table");
       assert.equal(await vote(links[CY], "reject", "not before the backup"), 200);
       const result = await done;
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 20, result.stderr);
       assert.match(result.stdout, /Rejected by cy@example\.com: "not before the backup"/);
     });
 
@@ -173,7 +173,7 @@ describe("the human-approval CLI against the local mode", function () {
       assertOneLineError(await run("show", "not-a-reference"), /neither a requestRef .* nor an execution ARN/);
     });
 
-    it("withdraw: stops the execution, the request is recorded withdrawn, the approvers told, every link 410; the waiting pipeline exits 2", async () => {
+    it("withdraw: stops the execution, the request is recorded withdrawn, the approvers told, every link 410; the waiting pipeline exits 22", async () => {
       const { links, done, execution } = await waitingRequest("--title", "Withdraw me");
       assert.equal(await vote(links[ANN], "approve"), 200);
       const requestRef = requestRefFor(execution.executionArn);
@@ -183,7 +183,7 @@ describe("the human-approval CLI against the local mode", function () {
       assert.match(withdrawn.stdout, /The approvers are told, and every link now shows that it was withdrawn\./);
 
       const waiting = await done;
-      assert.equal(waiting.code, 2, waiting.stderr);
+      assert.equal(waiting.code, 22, waiting.stderr);
       assert.match(waiting.stdout, /Withdrawn: Release 2026\.11 was called off/);
 
       const item = await stored(requestRef);
@@ -206,12 +206,66 @@ describe("the human-approval CLI against the local mode", function () {
       assert.deepEqual(JSON.parse(result.stdout), { requestRef: requestRefFor(executionArn), executionArn, outcome: "withdrawn", reason: "Withdrawn with the human-approval CLI.", recorded: true });
     });
 
-    it("refuses an approver who is not in the stack's list: the execution's cause, one line, exit 3", async () => {
+    it("refuses an approver who is not in the stack's list: the execution's cause, one line, exit 64, and no 'requested' line", async () => {
       const result = await run("request", "--title", "Wrong approver", "--approvers", `${ANN},mallory@example.com`);
       assertOneLineError(result, /The approval request was refused: Input approvers lists mallory@example\.com, which is not an approver of this stack/);
+      assert.equal(result.stdout, "", "nothing on stdout: the request was never asked");
       const json = await run("request", "--title", "Wrong approver", "--approvers", "mallory@example.com", "--json");
-      assert.equal(json.code, 3);
-      assert.equal(JSON.parse(json.stdout).outcome, "failed");
+      assertOneLineError(json, /The approval request was refused/);
+      const answer = JSON.parse(json.stdout);
+      assert.deepEqual(Object.keys(answer).sort(), ["error", "executionArn", "requestRef"]);
+      assert.match(answer.error, /^The approval request was refused: Input approvers lists mallory@example\.com/);
+      assert.equal(answer.requestRef, requestRefFor(answer.executionArn));
+    });
+
+    it("--json: every command prints one documented object, {error} when it fails, with the error as one line on stderr", async () => {
+      const errorOf = async (pattern: RegExp, ...args: string[]) => {
+        const result = await run(...args, "--json");
+        assertOneLineError(result, pattern);
+        const answer = JSON.parse(result.stdout);
+        assert.equal(`human-approval: error: ${answer.error}`, result.stderr.trim(), "the same words on stdout and stderr");
+        return answer;
+      };
+      assert.deepEqual(Object.keys(await errorOf(/--status is "maybe"/, "list", "--status", "maybe")), ["error"]);
+      assert.deepEqual(Object.keys(await errorOf(/No request req-AAAAAAAAAAAAAAAAAAAA/, "show", "req-AAAAAAAAAAAAAAAAAAAA")), ["error"]);
+      assert.deepEqual(Object.keys(await errorOf(/No request req-AAAAAAAAAAAAAAAAAAAA in the table .*nothing to withdraw/, "withdraw", "req-AAAAAAAAAAAAAAAAAAAA")), ["error"]);
+      assert.deepEqual(Object.keys(await errorOf(/request needs --title/, "request")), ["error"]);
+      // And the successes: request (no --wait) the pending outcome, list an array, show one request.
+      const execution = nextExecution(started);
+      const requested = await run("request", "--title", "JSON shapes", "--json");
+      assert.equal(requested.code, 0, requested.stderr);
+      assert.equal(requested.stderr, "");
+      allLinks.push(...Object.values(await linksOf(await execution)));
+      const pending = JSON.parse(requested.stdout);
+      assert.deepEqual(Object.keys(pending).sort(), ["approvers", "executionArn", "expiresAt", "outcome", "requestRef", "requiredApprovals"]);
+      assert.equal(pending.outcome, "pending");
+      const listed = await run("list", "--json");
+      assert.ok(Array.isArray(JSON.parse(listed.stdout)) && listed.stderr === "");
+      const shown = await run("show", pending.requestRef, "--json");
+      assert.deepEqual([JSON.parse(shown.stdout).requestRef, shown.stderr], [pending.requestRef, ""]);
+    });
+
+    it("two CLI processes at once both answer correctly (no shared npm cache in the way): one approved, one rejected, a list between", async function () {
+      this.timeout(180_000);
+      const executions = [nextExecution(started)];
+      const first = cli.start("request", "--title", "Concurrent A", ...WAIT, "--json");
+      await executions[0];
+      executions.push(nextExecution(started));
+      const second = cli.start("request", "--title", "Concurrent B", ...WAIT, "--json");
+      const [a, b] = await Promise.all(executions);
+      const [linksA, linksB] = await Promise.all([linksOf(a), linksOf(b)]);
+      allLinks.push(...Object.values(linksA), ...Object.values(linksB));
+      // Two more processes while both wait: a list and a show, at the same moment.
+      const [listed, shown] = await Promise.all([run("list", "--json"), run("show", requestRefFor(b.executionArn), "--json")]);
+      assert.equal(listed.code, 0, listed.stderr);
+      const pendingRefs = JSON.parse(listed.stdout).map((view: { requestRef: string }) => view.requestRef);
+      assert.ok(pendingRefs.includes(requestRefFor(a.executionArn)) && pendingRefs.includes(requestRefFor(b.executionArn)), listed.stdout);
+      assert.deepEqual([shown.code, JSON.parse(shown.stdout).state], [0, "pending"]);
+      await Promise.all([vote(linksA[ANN], "approve"), vote(linksA[BOB], "approve"), vote(linksB[CY], "reject", "not now")]);
+      const [resultA, resultB] = await Promise.all([first.done, second.done]);
+      printed.push(resultA.stdout, resultA.stderr, resultB.stdout, resultB.stderr);
+      assert.deepEqual([resultA.code, JSON.parse(resultA.stdout).outcome, JSON.parse(resultA.stdout).requestRef], [0, "approved", requestRefFor(a.executionArn)], resultA.stderr);
+      assert.deepEqual([resultB.code, JSON.parse(resultB.stdout).outcome, JSON.parse(resultB.stdout).comment], [20, "rejected", "not now"], resultB.stderr);
     });
 
     it("works with the AWS_ENDPOINT_URL_* variables and explicit names instead of --local", async () => {
@@ -248,6 +302,20 @@ describe("the human-approval CLI against the local mode", function () {
       assertOneLineError(await runCli(["list", "--stack-outputs", path.join(dir, "absent.json")], env), /no such file/);
       assertOneLineError(await runCli(["list"], env), /Missing the stack's approvalsTable: no stack given/);
     });
+
+    it("--stack-outputs takes the file the local mode serves at /stack-outputs, with no AWS setting at all", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "cli-"));
+      const file = path.join(dir, "local-outputs.json");
+      writeFileSync(file, await (await fetch(`${local.origin}/stack-outputs`)).text());
+      const listed = await runCli(["list", "--json", "--stack-outputs", file], cleanEnvironment());
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(Array.isArray(JSON.parse(listed.stdout)));
+      // Endpoints elsewhere than this machine are not taken for the local mode: the SDK's own chain applies.
+      const outputs = JSON.parse(await (await fetch(`${local.origin}/stack-outputs`)).text());
+      writeFileSync(file, JSON.stringify({ ...outputs, endpoints: { dynamodb: "http://example.com:8000", sfn: "http://example.com:8001" } }));
+      const refused = await runCli(["list", "--json", "--stack-outputs", file], cleanEnvironment({ AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" }));
+      assert.equal(refused.code, 70, refused.stderr);
+    });
   });
 
   describe("a stack whose requests expire after two seconds", () => {
@@ -255,14 +323,14 @@ describe("the human-approval CLI against the local mode", function () {
     before(async () => (local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 2, approverEmails: [ANN] })));
     after(async () => local.close());
 
-    it("request --wait: exits 2 when nobody decided in time", async () => {
+    it("request --wait: exits 21 when nobody decided in time", async () => {
       const result = await localCli(local).run("request", "--title", "Nobody looks", ...WAIT);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, 21, result.stderr);
       assert.match(result.stdout, /Expired: Nobody decided before the approval timeout\./);
     });
   });
 
-  describe("bad input: one line on stderr, exit 3, never a stack trace (no stack needed)", () => {
+  describe("bad input: one line on stderr, exit 64, never a stack trace (no stack needed)", () => {
     const env = cleanEnvironment({ HUMAN_APPROVAL_LOCAL_URL: "http://127.0.0.1:9" });
     const cases: Array<[string, string[], RegExp]> = [
       ["no command", [], /No command given: use one of request, list, show, withdraw/],
@@ -290,14 +358,14 @@ describe("the human-approval CLI against the local mode", function () {
 
     it("--json errors are JSON too", async () => {
       const result = await runCli(["list", "--status", "maybe", "--json"], env);
-      assert.equal(result.code, 3);
+      assert.equal(result.code, 64);
       assert.match(JSON.parse(result.stdout).error, /--status is "maybe"/);
     });
 
     it("--help prints the usage and exits 0", async () => {
       const result = await runCli(["--help"], env);
       assert.equal(result.code, 0);
-      assert.match(result.stdout, /Exit codes: 0 approved \(or done\), 1 rejected, 2 expired or withdrawn, 3 error/);
+      assert.match(result.stdout, /Exit codes: 0 approved \(or done\), 20 rejected, 21 expired, 22 withdrawn,\n +64 usage or configuration error .*\n +70 failure/);
       const request = await runCli(["request", "--help"], env);
       assert.match(request.stdout, /--poll-seconds <n>/);
     });

@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { outcomeOf, parseReference } from "../../cli/commands";
 import { errorLine } from "../../cli/main";
-import { CliError, parseCommandLine } from "../../cli/options";
+import { CliError, EXIT, parseCommandLine } from "../../cli/options";
 import { need } from "../../cli/stack";
 import { requestRefFor } from "../../functions/shared/approvalRequest";
 
@@ -11,18 +13,27 @@ describe("the human-approval CLI's parts", () => {
   describe("outcomeOf: what a pipeline branches on", () => {
     const succeeded = (approval: unknown) => ({ status: "SUCCEEDED", output: JSON.stringify({ title: "x", approval }) });
 
-    it("0 approved, 1 rejected, 2 expired or withdrawn, still running: no outcome", () => {
-      assert.deepEqual([outcomeOf(succeeded({ decision: "approved", decidedBy: "a@x.io" }))?.exitCode, outcomeOf(succeeded({ decision: "rejected" }))?.exitCode, outcomeOf(succeeded({ decision: "expired" }))?.exitCode], [0, 1, 2]);
-      assert.deepEqual(outcomeOf({ status: "ABORTED", error: "Withdrawn", cause: "Called off" }), { outcome: "withdrawn", exitCode: 2, reason: "Called off" });
+    it("0 approved, 20 rejected, 21 expired, 22 withdrawn; still running: no outcome", () => {
+      assert.deepEqual([outcomeOf(succeeded({ decision: "approved", decidedBy: "a@x.io" }))?.exitCode, outcomeOf(succeeded({ decision: "rejected" }))?.exitCode, outcomeOf(succeeded({ decision: "expired" }))?.exitCode], [0, 20, 21]);
+      assert.deepEqual(outcomeOf({ status: "ABORTED", error: "Withdrawn", cause: "Called off" }), { outcome: "withdrawn", exitCode: 22, reason: "Called off" });
       assert.equal(outcomeOf({ status: "RUNNING" }), undefined);
-      assert.equal(outcomeOf(succeeded(undefined))?.exitCode, 3, "an output without a decision is an error, never an approval");
-      assert.equal(outcomeOf({ status: "SUCCEEDED", output: "not json" })?.exitCode, 3);
+      assert.equal(outcomeOf(succeeded(undefined))?.exitCode, 70, "an output without a decision is a failure, never an approval");
+      assert.equal(outcomeOf({ status: "SUCCEEDED", output: "not json" })?.exitCode, 70);
+    });
+
+    it("no decision shares an exit code with Node's, npm's or the shell's own failures, nor with another outcome", () => {
+      // Node: 1 uncaught exception, 2 (bash builtins), 3 to 14 its internal failures, 128+n a signal; npm/npx: 1; bash: 126, 127.
+      const taken = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 126, 127]);
+      const codes = [EXIT.rejected, EXIT.expired, EXIT.withdrawn, EXIT.usage, EXIT.failure];
+      for (const code of codes) assert.ok(!taken.has(code) && code > 0 && code < 126, `exit code ${code}`);
+      assert.equal(new Set([EXIT.approved, ...codes]).size, 6, "every outcome and both kinds of error have their own code");
     });
 
     it("a refusal in AWS's shape (a Lambda error's JSON cause) shows its message, never its trace", () => {
       const cause = JSON.stringify({ errorType: "InvalidApprovalRequest", errorMessage: "Input approvers lists m@x.io, which is not an approver of this stack.", trace: ["InvalidApprovalRequest: ...", "    at askedApprovers (/var/task/index.js:1:2)"] });
       const outcome = outcomeOf({ status: "FAILED", error: "InvalidApprovalRequest", cause })!;
-      assert.deepEqual([outcome.outcome, outcome.exitCode], ["failed", 3]);
+      assert.deepEqual([outcome.outcome, outcome.exitCode], ["failed", 64], "a refusal is the caller's to fix: a usage error");
+      assert.equal(outcomeOf({ status: "FAILED", error: "States.TaskFailed" })?.exitCode, 70, "any other failed execution is a failure");
       assert.equal(outcome.reason, "The approval request was refused: Input approvers lists m@x.io, which is not an approver of this stack.");
       assert.equal(outcomeOf({ status: "TIMED_OUT" })?.reason, "The execution timed out.");
       assert.equal(outcomeOf({ status: "FAILED", error: "ApprovalRequestFailed", cause: "line one\nline two" })?.reason, "The execution failed (ApprovalRequestFailed): line one");
@@ -72,6 +83,26 @@ describe("the human-approval CLI's parts", () => {
     it("shows AWS errors in one line with their name", () => {
       assert.equal(errorLine(Object.assign(new Error("User is not authorized\nmore"), { name: "AccessDeniedException" })), "AccessDeniedException: User is not authorized");
       assert.equal(errorLine(new CliError("plain")), "plain");
+    });
+  });
+
+  describe("the documented calls and codes", () => {
+    const ROOT = path.resolve(__dirname, "../..");
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("every documented call runs the CLI with node, never through npx's shared cache", () => {
+      const files = ["README.md", ".github/actions/approval-gate/action.yml", ".github/workflows/gated-deploy-example.yml"];
+      for (const file of files) {
+        const text = readFileSync(path.join(ROOT, file), "utf8").replace(/never with `npx human-approval`/g, "");
+        assert.ok(!/\b(npx|npm exec)( --no-install| --no)? human-approval\b/.test(text), `${file} calls the CLI through npx`);
+      }
+      assert.match(readme, /node cli\/human-approval\.js request --title/);
+    });
+
+    it("the README's table of exit codes is the CLI's", () => {
+      for (const [code, meaning] of [[EXIT.approved, "approved"], [EXIT.rejected, "rejected"], [EXIT.expired, "expired"], [EXIT.withdrawn, "withdrawn"], [EXIT.usage, "usage or configuration error"], [EXIT.failure, "failure"]] as const) {
+        assert.ok(readme.includes(`| **${code}** | ${meaning}`), `README: exit code ${code} ${meaning}`);
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Runs the `human-approval` CLI as a child process (exactly as `npx human-approval` runs it: the package's
- * bin) against a local stack started in this process. Spawned asynchronously: the local stack answers from
+ * Runs the `human-approval` CLI as a child process (exactly as the README and the approval gate run it:
+ * `node cli/human-approval.js`, the package's bin) against a local stack started in this process. Spawned asynchronously: the local stack answers from
  * this process's event loop.
  */
 import { spawn } from "node:child_process";
@@ -89,10 +89,10 @@ export function assertNothingSecret(output: string, links: string[]) {
   if (/\/requests\//.test(output)) throw new Error("the output holds a review link");
 }
 
-/** One line, no stack trace. */
-export function assertOneLineError(run: CliRun, pattern: RegExp) {
+/** One line, no stack trace, the exit code of a usage or configuration error (64) unless told otherwise. */
+export function assertOneLineError(run: CliRun, pattern: RegExp, exitCode = 64) {
   const lines = run.stderr.trim().split("\n");
-  if (run.code !== 3) throw new Error(`exit ${run.code}, expected 3; stderr: ${run.stderr}; stdout: ${run.stdout}`);
+  if (run.code !== exitCode) throw new Error(`exit ${run.code}, expected ${exitCode}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
   if (lines.length !== 1) throw new Error(`expected one line on stderr, got:\n${run.stderr}`);
   if (!lines[0].startsWith("human-approval: error: ")) throw new Error(`unexpected stderr: ${run.stderr}`);
   if (!pattern.test(lines[0])) throw new Error(`stderr ${JSON.stringify(lines[0])} does not match ${pattern}`);

@@ -79,14 +79,15 @@ describe("GitHub Actions workflows", function () {
     const gate = parse(readFileSync(path.join(ACTIONS, "approval-gate/action.yml"), "utf8"));
     const example = load("gated-deploy-example.yml");
 
-    it("gates the deploy job on the approval job, which waits with npx human-approval request --wait", () => {
+    it("gates the deploy job on the approval job, which waits with node cli/human-approval.js request --wait (never through npx)", () => {
       assert.equal(example.jobs.deploy.needs, "approval");
       const step = example.jobs.approval.steps.find((candidate: { uses?: string }) => candidate.uses === "./.github/actions/approval-gate");
       assert.ok(step, "the approval job uses the gate");
       assert.match(step.with.title, /\$\{\{ inputs\.version \}\}/);
       assert.ok(example.jobs.approval["timeout-minutes"] <= 360, "GitHub-hosted jobs run 6 hours at most");
       assert.equal(gate.runs.using, "composite");
-      assert.match(gate.runs.steps[0].run, /npx --no-install human-approval "\$\{args\[@\]\}"/);
+      assert.match(gate.runs.steps[0].run, /^\s*node cli\/human-approval\.js "\$\{args\[@\]\}"/m);
+      assert.ok(!/^\s*(npx|npm exec)\b/m.test(gate.runs.steps[0].run), "npx and npm exec go through npm's shared cache");
       assert.match(gate.runs.steps[0].run, /args=\(request --wait --json/);
     });
 
@@ -160,9 +161,9 @@ describe("GitHub Actions workflows", function () {
         assert.match(summary(), /Approval approved by ann@example\.com/);
       });
 
-      it("fails the step when rejected (exit 1), so the deploy job never runs", async () => {
+      it("fails the step when rejected (exit 20), so the deploy job never runs", async () => {
         const { code, outputs } = await runGate(local, async (links) => assert.equal(await vote(links["ann@example.com"], "reject", "not today"), 200));
-        assert.equal(code, 1);
+        assert.equal(code, 20);
         assert.deepEqual([outputs.decision, outputs.comment], ["rejected", "not today"]);
       });
     });

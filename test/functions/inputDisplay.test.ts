@@ -71,8 +71,9 @@ describe("what the approver is shown", () => {
     it("shows the title, the requester and the approvers asked in their own places", () => {
       const request = requestFor({ title: "Rotate keys", requestedBy: "Cy@Example.com", approvers: [ANN, BOB], ticket: "CHG-7" });
       const page = reviewPage(request);
-      assert.match(page, /Requested by <strong>cy@example\.com<\/strong>/);
-      assert.ok(page.includes(`<dt>Approvers asked</dt><dd>${ANN}, ${BOB}</dd>`));
+      const text = page.replace(/<(?!\/?(dt|dd)>)[^>]+>/g, "");
+      assert.match(text, /Requested by cy@example\.com/);
+      assert.ok(text.includes(`<dt>Approvers asked</dt><dd>${ANN}, ${BOB}</dd>`));
       assert.ok(page.includes("<dt>ticket</dt>"));
       assert.ok(!page.includes("<dt>approvers</dt>") && !page.includes("<dt>title</dt>"), "shown once, in its own place");
       assert.match(emailFor(request), /^Requested by: cy@example\.com$/m);

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import type { PublicApprovalRequest, Vote } from "../../functions/shared/approvalRequest";
 import type { Answer, EffectiveState } from "../../functions/shared/lifecycle";
-import { CONTENT_SECURITY_POLICY, escapeHtml, renderPage } from "../../functions/decision/pages";
+import { CONTENT_SECURITY_POLICY, escapeHtml, expiresSoon, needsText, renderPage } from "../../functions/decision/pages";
+import { labelledPublisher, labelledSubject, stackLabelFromEnvironment, type OutgoingEmail } from "../../functions/shared/email";
 import { jsonBodyOf, statusCodeOf, type Outcome } from "../../functions/decision/outcome";
 
 const now = new Date("2026-11-22T10:00:00Z");
@@ -40,6 +41,9 @@ const approved: PublicApprovalRequest = {
   },
   deliveredAt: vote.decidedAt,
 };
+/** The page's text as a reader sees it: tags (and <wbr>) gone, entities left as they are. */
+const textOf = (html: string) => html.replace(/<style>[\s\S]*?<\/style>/, "").replace(/<[^>]+>/g, "");
+const BOB = "bob@example.com";
 const outcome = (state: EffectiveState, answer: Answer = { type: "show" }, shown: PublicApprovalRequest = request, extra: Partial<Extract<Outcome, { kind: "request" }>> = {}): Outcome => ({ kind: "request", request: shown, approver: ANN, state, answer, ...extra });
 
 describe("pages", () => {
@@ -61,11 +65,11 @@ describe("pages", () => {
     assert.ok(!/action=/.test(html), "the form must not name another URL");
     assert.match(html, /name="decision" value="approve"/);
     assert.match(html, /name="decision" value="reject"/);
-    assert.match(html, /<textarea id="comment" name="comment" maxlength="1000" rows="3">/);
+    assert.match(html, /<textarea id="comment" name="comment" maxlength="1000" rows="2">/);
     assert.match(html, /<label for="comment">/);
     assert.match(html, /in 23 hours/);
-    assert.ok(html.includes(`<dt>This link is for</dt><dd>${ANN}</dd>`));
-    assert.match(html, /You vote as ann@example\.com/);
+    assert.ok(textOf(html).includes(`This link is for${ANN}`));
+    assert.match(textOf(html), /You vote as ann@example\.com\. This link is yours alone: do not forward it\./);
     assert.match(html, /No votes yet/);
     assert.ok(!/<script/i.test(html));
   });
@@ -75,9 +79,10 @@ describe("pages", () => {
     const review = renderPage(outcome("pending", { type: "show" }, shown), now);
     assert.match(review, /<h1>Deploy 2026\.11<\/h1>/);
     assert.match(review, /<title>Approval needed: Deploy 2026\.11 · Human approval<\/title>/);
-    assert.match(review, /<strong>Expires in 23 hours<\/strong> <span class="muted">\(2026-11-23 09:00 UTC\)<\/span>/);
-    const order = ["<h1>", "Requested by", "Expires in", 'name="decision"', "<h2>Details</h2>", "<h2>Votes"].map((part) => review.indexOf(part));
-    assert.deepEqual([...order].sort((a, b) => a - b), order, "title, who asks, expiry and the buttons come before the details");
+    assert.match(review, /<strong>Expires in 23 hours<\/strong> <span class="muted">\(2026-11-23 09:00 UTC\)<\/span>/, "another day: with its date");
+    const order = ['class="kicker"', "Requested by", "<h1>", "Staging is green.", "Votes: ", "Expires in", "You vote as", 'name="decision"', "<h2>Details</h2>", "Fingerprint <code>"].map((part) => review.indexOf(part));
+    assert.ok(order.every((index) => index >= 0), JSON.stringify(order));
+    assert.deepEqual([...order].sort((a, b) => a - b), order, "who asks, what is asked, the votes, the expiry, who votes, the buttons; then the details and the fingerprint");
     const approvedPage = renderPage(outcome("approved", { type: "show" }, { ...approved, title: "Deploy 2026.11" }), now);
     assert.match(approvedPage, /<title>Approved: Deploy 2026\.11 · Human approval<\/title>/);
     assert.match(renderPage(outcome("expired", { type: "show" }, shown), now), /<title>This request has expired: Deploy 2026\.11 · Human approval<\/title>/);
@@ -99,7 +104,7 @@ describe("pages", () => {
       [{ kind: "invalid", statusCode: 403, message: "Decisions are accepted only from the review page itself." }, /Open the review page and press a button there/],
       [{ kind: "invalid", statusCode: 413, message: "The request body is too large." }, /Shorten the comment/],
       [{ kind: "invalid", statusCode: 415, message: "Send the decision as a form." }, /Go back to the review page/],
-      [outcome("pending", { type: "conflictingVote", previous: "approved" }), /Your new choice and your comment were not recorded/],
+      [outcome("pending", { type: "conflictingVote", previous: "approved" }), /A vote cannot be changed; your first vote stands/],
       [outcome("approved", { type: "notOpen" }, approved), /your vote and your comment were not recorded/],
       [outcome("expired", { type: "notOpen" }), /your vote and your comment were not recorded/],
       [outcome("pending", { type: "selfApproval" }), /Your vote and your comment were not recorded/],
@@ -127,7 +132,8 @@ describe("pages", () => {
     const html = renderPage(outcome("pending", { type: "show" }, voted), now);
     assert.match(html, /<h1>Vote recorded<\/h1>/);
     assert.match(html, /Votes: 1 of 2 approvals/);
-    assert.ok(html.includes(`<strong>${ANN}</strong> approved at 2026-11-22 09:30 UTC: <q>fine</q>`));
+    assert.ok(textOf(html).includes(`${ANN} approved at 09:30 UTC: fine`), "today's votes by their time alone");
+    assert.match(textOf(html), /Needs 1 more approval; the first rejection rejects\./);
     assert.ok(!html.includes("<form"));
   });
 
@@ -197,5 +203,89 @@ describe("pages", () => {
       [{ kind: "unavailable" }, 503],
     ];
     for (const [shown, status] of cases) assert.equal(statusCodeOf(shown), status, JSON.stringify(shown).slice(0, 120));
+  });
+
+  describe("the order, the words and the colours of a decision", () => {
+    const bobApproved: PublicApprovalRequest = {
+      ...approved,
+      votes: [{ ...vote, approver: BOB, comment: "" }],
+      settlement: { ...approved.settlement!, output: { ...approved.settlement!.output, decidedBy: BOB, decidedAt: "2026-11-22T09:46:00Z" } },
+    };
+    const late = outcome("approved", { type: "notOpen" }, bobApproved, { attempted: { decision: "rejected", comment: "Not before the backup." } });
+
+    it("a late vote is headed by what happened to it, shows its comment back, and is neutral, never a success", () => {
+      const html = renderPage(late, now);
+      assert.match(html, /<h1>Your rejection was not recorded: bob@example\.com approved at 09:46 UTC<\/h1>/);
+      assert.match(html, /<title>Your rejection was not recorded: bob@example\.com approved at 09:46 UTC: /);
+      assert.match(html, /<blockquote class="yours"><p>Not before the backup\.<\/p><\/blockquote>/);
+      assert.match(html, /<div class="banner t-off">/);
+      assert.doesNotMatch(html, /class="banner t-(ok|no)"/);
+      // The same approver's own second press, the other way: the same neutral cue, naming their first vote.
+      const again = renderPage(outcome("approved", { type: "conflictingVote", previous: "approved" }, approved, { attempted: { decision: "rejected", comment: "" } }), now);
+      assert.match(again, /<h1>Your rejection was not recorded: you already approved this request at 2026-11-22 09:30 UTC<\/h1>/);
+      assert.match(again, /<div class="banner t-off">/);
+      // Expired and withdrawn say so too.
+      assert.match(renderPage(outcome("expired", { type: "notOpen" }, request, { attempted: { decision: "approved", comment: "" } }), now), /<h1>Your approval was not recorded: the request expired at 2026-11-23 09:00 UTC<\/h1>/);
+      assert.match(renderPage(outcome("withdrawn", { type: "notOpen" }, request, { attempted: { decision: "approved", comment: "" } }), now), /<h1>Your approval was not recorded: the request was withdrawn<\/h1>/);
+    });
+
+    it("green and red mean a decision: your own recorded vote, or the outcome you look at; nothing else", () => {
+      const cue = (page: string) => /<div class="banner (t-\w+)">/.exec(page)?.[1];
+      const ownReject = { ...request, requiredApprovals: 2, votes: [{ ...vote, decision: "rejected" as const }] };
+      assert.equal(cue(renderPage(outcome("pending", { type: "voteRecorded" }, { ...request, requiredApprovals: 2, votes: [vote] }), now)), "t-ok");
+      assert.equal(cue(renderPage(outcome("pending", { type: "voteRecorded" }, ownReject), now)), "t-no");
+      assert.equal(cue(renderPage(outcome("approved", { type: "show" }, approved), now)), "t-ok");
+      for (const refused of [late, outcome("pending", { type: "selfApproval" }), outcome("pending", { type: "notAsked" }), outcome("pending", { type: "conflictingVote", previous: "approved" })]) {
+        assert.equal(cue(renderPage(refused, now)), "t-off", JSON.stringify(refused.kind === "request" && refused.answer));
+      }
+      for (const problem of [{ kind: "notFound" }, { kind: "invalid", statusCode: 400, message: "x" }, { kind: "failed" }] as Outcome[]) assert.equal(cue(renderPage(problem, now)), "t-off");
+    });
+
+    it("no status pill; red expiry only when truly close; one approver is told their vote decides", () => {
+      assert.doesNotMatch(renderPage(outcome("pending"), now), /Status: /);
+      const hour = { createdAt: "2026-11-22T09:00:00Z", expiresAt: "2026-11-22T10:00:00Z" };
+      assert.equal(expiresSoon(hour, new Date("2026-11-22T09:01:00Z")), false, "59 minutes of a one-hour request");
+      assert.equal(expiresSoon(hour, new Date("2026-11-22T09:55:00Z")), true, "5 minutes of a one-hour request");
+      const day = { createdAt: "2026-11-22T00:00:00Z", expiresAt: "2026-11-23T00:00:00Z" };
+      assert.equal(expiresSoon(day, new Date("2026-11-22T23:40:00Z")), false, "20 minutes of a day");
+      assert.equal(expiresSoon(day, new Date("2026-11-22T23:50:00Z")), true, "10 minutes of a day");
+      const oneHourPage = renderPage(outcome("pending", { type: "show" }, { ...request, ...hour }), new Date("2026-11-22T09:01:00Z"));
+      assert.match(oneHourPage, /<p class="expiry"><strong>Expires in 59 minutes/);
+      const single = { ...request, approvers: [ANN] };
+      assert.equal(needsText(single), "One approver: their vote decides.");
+      assert.doesNotMatch(renderPage(outcome("pending", { type: "show" }, single), now), /approver needed|1 approval of 1/);
+      assert.equal(needsText({ ...request, approvers: [ANN, BOB, "cy@example.com"] }), "Needs 1 approval, from any of the 3 approvers; the first rejection rejects.");
+      assert.equal(needsText({ ...request, approvers: [ANN, BOB, "cy@example.com"], requiredApprovals: 2 }), "Needs 2 approvals of the 3 approvers; the first rejection rejects.");
+    });
+
+    it("email addresses wrap only after their @", () => {
+      const html = renderPage(outcome("pending", { type: "show" }, { ...request, requestedBy: "dee@example.com" }), now);
+      assert.ok(html.includes(`<span class="addr"><span>dee@</span><wbr><span>example.com</span></span>`));
+      assert.ok(html.includes(`<span class="addr"><span>ann@</span><wbr><span>example.com</span></span>`));
+    });
+
+    it("with sign-in, who signed in and who verified them stand beside the buttons, and nothing says 'do not forward'", () => {
+      const html = renderPage(outcome("pending", { type: "show" }, request, { signedIn: { email: ANN, issuer: "https://login.example.com" } }), now);
+      const text = textOf(html);
+      assert.ok(text.includes(`Signed in as ${ANN}, verified by https://login.example.com.`), text);
+      assert.ok(text.indexOf("Signed in as") < text.indexOf("Approve") && text.indexOf("Signed in as") > text.indexOf("Comment"), "inside the form, just above the buttons");
+      assert.doesNotMatch(text, /forward/);
+      assert.equal(text.split("Signed in as").length, 2, "said once");
+    });
+
+    it("names the stack on every page, in the tab title and in every email subject", () => {
+      for (const shown of [outcome("pending"), late, { kind: "notFound" } as Outcome, { kind: "invalid", statusCode: 400, message: "x" } as Outcome]) {
+        const html = renderPage(shown, now, { stackLabel: "prod" });
+        assert.match(html, /<p class="context">Stack <strong class="stack">prod<\/strong>/);
+        assert.match(html, /<title>[^<]* · prod · Human approval<\/title>/);
+      }
+      assert.doesNotMatch(renderPage(outcome("pending"), now), /class="context"/, "no label, no line");
+      assert.equal(labelledSubject("Approval needed: Deploy", "prod"), "[prod] Approval needed: Deploy");
+      assert.equal(stackLabelFromEnvironment({ STACK_LABEL: " prod\n " }), "prod");
+      assert.equal(stackLabelFromEnvironment({}), undefined);
+      const sent: OutgoingEmail[] = [];
+      void labelledPublisher(async (email) => void sent.push(email), "dev")({ subject: "Approved: Deploy", message: "m", recipients: [ANN] });
+      assert.equal(sent[0].subject, "[dev] Approved: Deploy");
+    });
   });
 });

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { STATE_NAMES } from "../../components/stateMachineDefinition";
@@ -135,9 +136,12 @@ describe("HumanApprovalWorkflow (Pulumi mocks)", function () {
           CALLBACK_URL: stack.callbackUrl,
           APPROVAL_TIMEOUT_SECONDS: "5400",
           AUDIT_RETENTION_DAYS: "60",
+          STACK_LABEL: pulumi.getStack(),
         });
         // Approvers' addresses are not secret; no variable holds a key, a secret or a link.
-        assert.deepEqual(stack.decisionFunction.inputs.environment.variables, { TABLE_NAME: table.state.name, TOPIC_ARN: topic, APPROVER_EMAILS: "ops@example.com,lead@example.com" });
+        // STACK_LABEL: the stack's name, on every page and email subject ("[prod] Approval needed: …").
+        assert.deepEqual(stack.decisionFunction.inputs.environment.variables, { TABLE_NAME: table.state.name, TOPIC_ARN: topic, APPROVER_EMAILS: "ops@example.com,lead@example.com", STACK_LABEL: pulumi.getStack() });
+        assert.ok(pulumi.getStack().length > 0);
       });
 
       it("sets the configured retention on every log group", () => {

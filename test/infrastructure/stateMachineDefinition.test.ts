@@ -77,8 +77,8 @@ describe("state machine definition", () => {
   });
 
   it("is valid for every allowed timeout", function () {
-    // A hundred validations: about 10 s alone, several times that on a machine busy with the rest of the suite.
-    this.timeout(120_000);
+    // 100 asl-validator runs: a few seconds alone, past mocha's 30 s on a loaded 2-core machine.
+    this.timeout(180_000);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 525_600 }), fc.boolean(), (minutes, continuation) => {
         const built = buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds: minutes * 60, partition: "aws", approvedFunctionArn: continuation ? requestFunctionArn : undefined });

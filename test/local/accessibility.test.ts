@@ -66,7 +66,7 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
   before(async function () {
     browser = await launchChromiumOrSkip(this);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2 });
+    local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2, stackLabel: "prod" });
 
     const started = async (input: unknown = INPUT) => {
       const execution = local.startExecution(input);
@@ -77,8 +77,10 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
     pages.set("pending", await snapshot(decided.links[ANN]));
     await snapshot(decided.links[ANN], form("approve"));
     pages.set("voted", await snapshot(decided.links[ANN]));
+    pages.set("second", await snapshot(decided.links[BOB]));
     await snapshot(decided.links[BOB], form("approve"));
     pages.set("approved", await snapshot(decided.links[CY]));
+    // Cy presses Reject on the page they opened before Bob's vote settled it: a late vote.
     pages.set("409", await snapshot(decided.links[CY], form("reject")));
 
     const rejected = await started({ ...INPUT, title: "Rotate the payment provider's keys" });
@@ -112,10 +114,10 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
 
   it("serves each state with its status code", () => {
     const statuses = Object.fromEntries([...pages].map(([state, page]) => [state, page.status]));
-    assert.deepEqual(statuses, { pending: 200, voted: 200, approved: 200, "409": 409, rejected: 200, "403": 403, "404": 404, withdrawn: 410, expired: 410 });
+    assert.deepEqual(statuses, { pending: 200, voted: 200, second: 200, approved: 200, "409": 409, rejected: 200, "403": 403, "404": 404, withdrawn: 410, expired: 410 });
   });
 
-  for (const state of ["pending", "voted", "approved", "rejected", "expired", "withdrawn", "404", "409", "403"]) {
+  for (const state of ["pending", "second", "voted", "approved", "rejected", "expired", "withdrawn", "404", "409", "403"]) {
     it(`${state}: no axe violations, no console errors (so no CSP violation), light and dark, desktop and phone`, async () => {
       const page = pages.get(state)!;
       const problems: string[] = [];
@@ -141,6 +143,9 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
               await tab.setViewportSize({ width: 900, height: 900 });
               await tab.screenshot({ path: path.join(DOCS, `${state}-page.png`), fullPage: true });
             }
+            // The README's phone pictures: the second approver's review page in both schemes, and the late vote.
+            const docsName = state === "second" ? `review-page-phone-${colorScheme}.png` : state === "409" && colorScheme === "light" ? "late-vote-page-phone.png" : undefined;
+            if (process.env.UPDATE_SCREENSHOTS === "1" && device === "phone" && docsName) await tab.screenshot({ path: path.join(DOCS, docsName) });
           } finally {
             await context.close();
           }
@@ -150,35 +155,90 @@ describe("every page state is accessible (axe-core in headless Chromium: light a
     });
   }
 
-  it("on a 390×844 phone, the title, who asks, the expiry and both buttons are on the first screen", async () => {
-    const page = pages.get("pending")!;
+  /** Where each part of a page ends, from the top, on a 390×844 phone. */
+  async function phoneLayout(state: string, parts: (tab: import("playwright-core").Page) => Record<string, import("playwright-core").Locator>) {
+    const page = pages.get(state)!;
     const context = await browser.newContext({ ...VIEWPORTS.phone });
+    const tab = await context.newPage();
+    await tab.route(page.url, (route) => route.fulfill({ status: page.status, headers: page.headers, body: page.body }));
+    await tab.goto(page.url);
+    const boxes: Record<string, { top: number; bottom: number }> = {};
+    for (const [what, locator] of Object.entries(parts(tab))) {
+      const box = await locator.first().boundingBox();
+      assert.ok(box, `${what} is shown`);
+      boxes[what] = { top: Math.round(box.y), bottom: Math.round(box.y + box.height) };
+    }
+    return { tab, boxes, close: () => context.close() };
+  }
+
+  it("on a 390×844 phone, the stack, who asks, the title, the votes, the expiry, who votes and both buttons are on the first screen, in that order", async () => {
+    const { tab, boxes, close } = await phoneLayout("pending", (tab) => ({
+      stack: tab.locator(".context"),
+      "who asks": tab.getByText("Requested by"),
+      title: tab.locator("h1"),
+      "key details": tab.locator(".facts.key"),
+      votes: tab.locator("h2", { hasText: "Votes" }),
+      expiry: tab.locator(".expiry"),
+      identity: tab.locator(".identity"),
+      approve: tab.getByRole("button", { name: "Approve" }),
+      reject: tab.getByRole("button", { name: "Reject" }),
+    }));
     try {
-      const tab = await context.newPage();
-      await tab.route(page.url, (route) => route.fulfill({ status: page.status, headers: page.headers, body: page.body }));
-      await tab.goto(page.url);
-      const bottoms: Record<string, number> = {};
-      for (const [what, locator] of Object.entries({
-        title: tab.locator("h1"),
-        "who asks": tab.getByText("Requested by"),
-        expiry: tab.locator(".expiry"),
-        approve: tab.getByRole("button", { name: "Approve" }),
-        reject: tab.getByRole("button", { name: "Reject" }),
-      })) {
-        const box = await locator.boundingBox();
-        assert.ok(box, `${what} is shown`);
-        bottoms[what] = Math.round(box.y + box.height);
-      }
-      for (const [what, bottom] of Object.entries(bottoms)) assert.ok(bottom <= 844, `${what} ends at ${bottom}px, below the first screen: ${JSON.stringify(bottoms)}`);
+      for (const [what, { bottom }] of Object.entries(boxes)) assert.ok(bottom <= 844, `${what} ends at ${bottom}px, below the first screen: ${JSON.stringify(boxes)}`);
+      const tops = Object.values(boxes).map((box) => box.top);
+      assert.deepEqual(tops.slice(0, -1), [...tops.slice(0, -1)].sort((a, b) => a - b), `in the order a decision needs: ${JSON.stringify(boxes)}`);
       assert.ok((await tab.locator("h1").textContent())?.includes("Deploy release 2026.11"), "the request's title is the heading");
+      assert.match((await tab.locator(".context").textContent()) ?? "", /Stack prod/);
+      assert.match((await tab.locator(".identity").textContent()) ?? "", /You vote as ann@example\.com/);
       assert.equal(await tab.locator("[autofocus]").count(), 0);
+      assert.ok((await tab.locator("h2", { hasText: "Details" }).boundingBox())!.y > boxes.approve.bottom, "the full details come after the buttons");
       // The details come below the buttons, folded where long, and every fold opens from the keyboard.
       const fold = tab.locator("details summary").first();
       await fold.focus();
       await tab.keyboard.press("Enter");
       assert.equal(await tab.locator("details").first().getAttribute("open"), "");
     } finally {
-      await context.close();
+      await close();
+    }
+  });
+
+  it("on a phone, the second approver sees the first vote, what is still needed and the key details before the buttons, on the first screen", async () => {
+    const { tab, boxes, close } = await phoneLayout("second", (tab) => ({
+      "ann's vote": tab.locator(".votes li", { hasText: "ann@example.com approved" }),
+      "still needed": tab.locator(".needs", { hasText: "Needs 1 more approval" }),
+      version: tab.locator(".facts.key dd", { hasText: "2026.11.0" }),
+      approve: tab.getByRole("button", { name: "Approve" }),
+    }));
+    try {
+      for (const [what, { bottom }] of Object.entries(boxes)) assert.ok(bottom <= 844, `${what} ends at ${bottom}px: ${JSON.stringify(boxes)}`);
+      for (const what of ["ann's vote", "still needed", "version"]) assert.ok(boxes[what].bottom <= boxes.approve.top, `${what} before the buttons: ${JSON.stringify(boxes)}`);
+      assert.match((await tab.locator(".identity").textContent()) ?? "", /You vote as bob@example\.com/);
+    } finally {
+      await close();
+    }
+  });
+
+  it("on a phone, email addresses wrap only after their @, never inside a word", async () => {
+    for (const state of ["second", "approved", "409"]) {
+      const { tab, close } = await phoneLayout(state, (tab) => ({ address: tab.locator(".addr") }));
+      try {
+        const broken = (await tab.evaluate(`[...document.querySelectorAll(".addr > span")].filter((part) => part.getClientRects().length > 1).map((part) => part.textContent)`)) as string[];
+        assert.deepEqual(broken, [], `${state}: parts of addresses split across lines`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  it("a late vote: neutral, headed and titled by what happened to it, the comment shown back", async () => {
+    const { tab, close } = await phoneLayout("409", (tab) => ({ heading: tab.locator("h1"), comment: tab.locator("blockquote.yours") }));
+    try {
+      assert.match((await tab.locator("h1").textContent()) ?? "", /^Your rejection was not recorded: bob@example\.com approved at \d\d:\d\d UTC$/);
+      assert.match(await tab.title(), /^Your rejection was not recorded: bob@example\.com approved at .* · prod · Human approval$/);
+      assert.equal((await tab.locator("blockquote.yours").textContent())?.trim(), "Looked at the dashboards.");
+      assert.equal(await tab.locator(".banner.t-ok, .banner.t-no").count(), 0, "no success (or rejection) colour for a vote that was not recorded");
+    } finally {
+      await close();
     }
   });
 });

@@ -172,7 +172,7 @@ describe("npm start (child process)", function () {
             })();
           }
           // Once the run has ended and everyone was told, the pages still answer.
-          if (links && !checked && stdout.includes(KEEPS_SERVING) && stdout.includes("Subject: Approved:")) {
+          if (links && !checked && stdout.includes(KEEPS_SERVING) && stdout.includes("Subject: [local] Approved:")) {
             checked = true;
             void (async () => {
               late = { view: (await fetch(links.get(CY)!)).status, vote: (await approve(links.get(CY)!)).status };
@@ -189,8 +189,8 @@ describe("npm start (child process)", function () {
     assert.match(stdout, /transport httpApi; no AWS account involved/);
     assert.match(stdout, /approvers: ann@example\.com, bob@example\.com, cy@example\.com, dee@example\.com \(2 approvals settle a request/);
     for (const approver of [ANN, BOB, CY]) assert.equal(count(stdout, `\nEmail to ${approver}:\n`), 1, `one email to ${approver}`);
-    assert.equal(count(stdout, "Subject: Approval needed: Deploy release 2026.11 to production"), 3);
-    assert.match(stdout, new RegExp(`\\nEmail to ${DEE}:\\n-+\\nSubject: Approval requested: `), "the requester's notice, without a link");
+    assert.equal(count(stdout, "Subject: [local] Approval needed: Deploy release 2026.11 to production"), 3, "every subject names the stack (here, the local mode)");
+    assert.match(stdout, new RegExp(`\\nEmail to ${DEE}:\\n-+\\nSubject: \\[local\\] Approval requested: `), "the requester's notice, without a link");
     assert.match(stdout, /Requested by: dee@example\.com/);
 
     const links = linksPrinted(stdout)!;
@@ -206,10 +206,33 @@ describe("npm start (child process)", function () {
     assert.match(stdout, /SUCCEEDED\n\s+path:\s+Inspect input -> Input is an object\? -> Unwrap input -> Request approval -> Verify decision -> Approved\? -> Approved\n/);
     assert.match(stdout, /"decidedBy": "bob@example\.com"/);
     assert.match(stdout, /"requestedBy": "dee@example\.com"/);
-    assert.match(stdout, new RegExp(`\\nEmail to ${ANN}, ${BOB}, ${CY}, ${DEE}:\\n-+\\nSubject: Approved: `), "the outcome notice to everyone");
+    assert.match(stdout, new RegExp(`\\nEmail to ${ANN}, ${BOB}, ${CY}, ${DEE}:\\n-+\\nSubject: \\[local\\] Approved: `), "the outcome notice to everyone");
     assert.deepEqual(late, { view: 200, vote: 409 }, "after the end, the pages still answer (and decide nothing)");
     assert.match(stdout, /Press Ctrl-C to stop\.\n/);
     assert.match(stdout, /Stopped\.\n$/);
+  });
+
+  it("--serve prints the CLI commands to use against it, and they work as printed", async () => {
+    let listed: { code: number | null; stdout: string; stderr: string } | undefined;
+    const result = await runStart(["--port", "0", "--serve", "--approvers", ANN], {
+      onOutput: (stdout, child) => {
+        const command = /and see them: node (cli\/human-approval\.js list --local-url http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout)?.[1];
+        if (command && listed === undefined && stdout.includes("Open a link in a browser")) {
+          listed = { code: null, stdout: "", stderr: "" };
+          const cli = spawn(process.execPath, command.split(" "), { cwd: ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } });
+          cli.stdout.on("data", (chunk) => (listed!.stdout += chunk));
+          cli.stderr.on("data", (chunk) => (listed!.stderr += chunk));
+          cli.on("close", (code) => {
+            listed!.code = code;
+            child.kill("SIGINT");
+          });
+        }
+      },
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stdout, /or with the CLI, in another terminal: node cli\/human-approval\.js request --title "Rotate keys" --wait --local-url http:\/\/127\.0\.0\.1:\d+\n/);
+    assert.equal(listed?.code, 0, listed?.stderr);
+    assert.match(listed!.stdout, /^1 pending request, newest first:/);
   });
 
   it("refuses a bad --required-approvals in one line, exit code 2", async () => {
@@ -234,7 +257,7 @@ describe("npm start (child process)", function () {
         },
       });
       assert.equal(result.code, 130, result.stderr);
-      assert.match(result.stdout, /Subject: Approval needed: From the current directory/);
+      assert.match(result.stdout, /Subject: \[local\] Approval needed: From the current directory/);
       assert.match(result.stdout, /CHG-7/);
       assert.equal(count(result.stdout, "\nEmail to ann@example.com:\n"), 1);
       assert.match(result.stdout, /Requested by: bob@example\.com/);

@@ -54,9 +54,7 @@ export function signInActions(outcome: Outcome, escape: (value: string) => strin
   if (outcome.kind === "wrongApprover") {
     return `<p><a href="${escape(outcome.retryUrl)}">Sign in as ${escape(outcome.approver)}</a> <span class="muted">(you will be asked to sign in again)</span></p>`;
   }
+  // "Signed in as …, verified by …" is part of the request's page, beside the buttons (pages.ts).
   if (outcome.kind === "redirect") return `<p><a href="${escape(outcome.location)}">Continue to sign-in</a></p>`;
-  if (outcome.kind === "request" && outcome.signedIn) {
-    return `<p class="muted">Signed in as ${escape(outcome.signedIn.email)}, verified by ${escape(outcome.signedIn.issuer)}.</p>`;
-  }
   return "";
 }
