@@ -21,6 +21,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   requiredApprovals: config.requiredApprovals,
   allowSelfApproval: config.allowSelfApproval,
   tableDeletionProtection: config.tableDeletionProtection,
+  protectState: config.protectState,
   reminderMinutesBeforeExpiry: config.reminderMinutesBeforeExpiry,
   sweepIntervalMinutes: config.sweepIntervalMinutes,
   alarmEmail: config.alarmEmail,

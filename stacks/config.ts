@@ -29,6 +29,8 @@ export interface StackConfig {
   allowSelfApproval: boolean;
   /** Deletion protection (and retain on delete) for the approvals table. */
   tableDeletionProtection: boolean;
+  /** Pulumi protect and retainOnDelete on the table, the link key and the topic. */
+  protectState: boolean;
   /** OpenID Connect sign-in for approvers; absent when sign-in is off. */
   signIn?: {
     issuer: string;
@@ -68,6 +70,7 @@ export const CONFIG_KEYS = {
   requiredApprovals: { default: 1, description: "Distinct approvers who must approve, 1 to the number of approvers; the first rejection rejects." },
   allowSelfApproval: { default: false, description: "May the requestedBy address approve its own request." },
   tableDeletionProtection: { default: true, description: "Deletion protection for the approvals table (the audit trail), and keep it in AWS on destroy; false only for throwaway stacks." },
+  protectState: { default: true, description: "Pulumi protect and retainOnDelete on the table, the link key and the topic: a rename or move without aliases fails instead of replacing them; false only for throwaway stacks." },
   signInIssuer: { default: undefined, description: "https URL of an OpenID Connect issuer; approvers sign in there before they can see or decide a request. Unset: sign-in off." },
   signInClientId: { default: undefined, description: "The OpenID client registered for this stack; required with signInIssuer." },
   signInClientSecret: { default: undefined, description: "The client's secret (pulumi config set --secret); required with signInIssuer. Stored in AWS Secrets Manager." },
@@ -253,6 +256,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     requiredApprovals: read.integer("requiredApprovals", 1, 100),
     allowSelfApproval: read.boolean("allowSelfApproval"),
     tableDeletionProtection: read.boolean("tableDeletionProtection"),
+    protectState: read.boolean("protectState"),
     reminderMinutesBeforeExpiry: [],
     sweepIntervalMinutes: read.integer("sweepIntervalMinutes", 1, 60),
     alarmEmail: read.email("alarmEmail"),

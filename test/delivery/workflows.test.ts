@@ -59,6 +59,26 @@ describe("GitHub Actions workflows", function () {
     assert.equal(pulumi.with.policyPacks, "policy");
   });
 
+  it("shows the environment's reviewers a refreshed preview of exactly the commit it deploys, before they approve", () => {
+    const { preview, up } = load("pulumi-up.yml").jobs;
+    assert.equal(up.needs, "preview", "the up job (and so the environment's approval) waits for the preview");
+    assert.equal(preview.environment, undefined, "the preview runs before the gate, with the read-only preview role");
+    const step = (job: { steps: Array<{ uses?: string; with?: Record<string, unknown> }> }, uses: string) => job.steps.find((entry) => entry.uses?.startsWith(uses))!;
+    for (const job of [preview, up]) assert.equal(step(job, "actions/checkout@").with?.ref, "${{ github.sha }}", "both jobs check out the same commit");
+    assert.deepEqual([step(preview, "pulumi/actions@").with?.command, step(preview, "pulumi/actions@").with?.["comment-on-summary"]], ["preview", true]);
+  });
+
+  it("pins the Pulumi CLI to the SDK's version and refreshes before every preview and update", () => {
+    const sdk = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")).packages["node_modules/@pulumi/pulumi"].version;
+    const steps = ["pull-request.yml", "pulumi-up.yml"].flatMap((file) => Object.values(load(file).jobs as Record<string, { steps: Array<{ uses?: string; with?: Record<string, unknown> }> }>).flatMap((job) => job.steps));
+    const pulumiSteps = steps.filter((step) => step.uses?.startsWith("pulumi/actions@"));
+    assert.equal(pulumiSteps.length, 3);
+    for (const step of pulumiSteps) {
+      assert.equal(step.with?.["pulumi-version"], sdk);
+      assert.equal(step.with?.refresh, true);
+    }
+  });
+
   it("grants the workflow token least permissions and uses OIDC, never stored AWS keys", () => {
     for (const file of readdirSync(WORKFLOWS)) {
       const workflow = load(file);

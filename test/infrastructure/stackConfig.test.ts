@@ -34,6 +34,7 @@ describe("stack configuration", () => {
       requiredApprovals: 1,
       allowSelfApproval: false,
       tableDeletionProtection: true,
+      protectState: true,
       reminderMinutesBeforeExpiry: [],
       sweepIntervalMinutes: 1,
       alarmEmail: undefined,
