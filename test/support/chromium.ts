@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const INSTALL_HINT = `Headless Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (Debian), or set CHROMIUM_PATH.`;
+const installHint = (path: string) => `Headless Chromium not found at ${path}: install it with "apt-get update && apt-get install -y chromium" (Debian), or set CHROMIUM_PATH.`;
 /** Without the background-networking flags Chromium keeps trying hosts this machine cannot reach. */
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"];
 
@@ -11,11 +11,11 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgrou
  * Launches Chromium from a mocha `before` hook, or skips the suite with the install hint. Under CI,
  * which installs Chromium (.ci/run), a missing browser is a failure, never a silent skip.
  */
-export async function launchChromiumOrSkip(context: Mocha.Context): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI) throw new Error(INSTALL_HINT);
-    console.log(`      (skipped) ${INSTALL_HINT}`);
+export async function launchChromiumOrSkip(context: Mocha.Context, executablePath = CHROMIUM, ci = process.env.CI): Promise<Browser> {
+  if (!existsSync(executablePath)) {
+    if (ci) throw new Error(installHint(executablePath));
+    console.log(`      (skipped) ${installHint(executablePath)}`);
     context.skip();
   }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  return chromium.launch({ executablePath, headless: true, args: ARGS });
 }
