@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import type { ApprovalOutput, ApprovalRequest, Decision, RequestStatus } from "../../functions/shared/approvalRequest";
-import { DELIVERY_LEASE_MS, effectiveState, leaseUntil, MIN_DELIVERY_LEASE_MS, outcomeRecipients, transition, type DeliveryReport, type LifecycleEvent, type Transition } from "../../functions/shared/lifecycle";
+import { DELIVERY_LEASE_MS, effectiveState, leaseUntil, outcomeRecipients, transition, type DeliveryReport, type LifecycleEvent, type Transition } from "../../functions/shared/lifecycle";
 
 const ANN = "ann@example.com";
 const BOB = "bob@example.com";
@@ -100,15 +100,15 @@ describe("lifecycle: votes", () => {
       inputDigest: first.inputDigest,
       verifiedBy: "https://login.example.com",
     });
-    assert.equal(step.next?.settlement?.leaseUntil, at(1000 + DELIVERY_LEASE_MS).toISOString());
+    assert.equal(step.next?.settlement?.leaseUntil, "2026-11-22T10:00:41.000Z", "the 40 s lease (twice the decision function's 20 s timeout) from the settling vote");
     assert.deepEqual(step.effects, [{ type: "deliver", output }]);
     assert.deepEqual(step.answer, { type: "voteRecorded" });
   });
 
   it("a delivery lease never takes more than half the time left before the expiry (at least the minimum)", () => {
-    assert.equal(leaseUntil({ expiresAt: EXPIRES.toISOString() }, NOW), at(DELIVERY_LEASE_MS).toISOString(), "an hour left: the whole lease");
+    assert.equal(leaseUntil({ expiresAt: EXPIRES.toISOString() }, NOW), "2026-11-22T10:00:40.000Z", "an hour left: the whole 40 s lease");
     assert.equal(leaseUntil({ expiresAt: at(60_000).toISOString() }, NOW), at(30_000).toISOString(), "a minute left: half of it");
-    assert.equal(leaseUntil({ expiresAt: at(4_000).toISOString() }, NOW), at(MIN_DELIVERY_LEASE_MS).toISOString(), "seconds left: the minimum");
+    assert.equal(leaseUntil({ expiresAt: at(4_000).toISOString() }, NOW), "2026-11-22T10:00:05.000Z", "seconds left: the 5 s minimum");
     const nearExpiry = transition(pendingRequest({ requiredApprovals: 1, expiresAt: at(60_000).toISOString() }), voteBy(CAT), context());
     assert.equal(nearExpiry.next?.settlement?.leaseUntil, at(30_000).toISOString(), "a vote a minute before the expiry leaves the sweeper half a minute");
   });
@@ -116,7 +116,8 @@ describe("lifecycle: votes", () => {
   it("a sweep resumes a delivery whose lease ran out, and leaves a running lease alone", () => {
     const settling = transition(pendingRequest({ requiredApprovals: 1 }), voteBy(CAT), context()).next!;
     assert.deepEqual(transition(settling, { type: "sweep" }, context(at(1000))), { effects: [], answer: { type: "show" } });
-    const swept = transition(settling, { type: "sweep" }, context(at(DELIVERY_LEASE_MS + 1)));
+    assert.deepEqual(transition(settling, { type: "sweep" }, context(at(40_000 - 1))).effects, [], "the 40 s lease still runs");
+    const swept = transition(settling, { type: "sweep" }, context(at(40_000)));
     assert.deepEqual(swept.effects, [{ type: "deliver", output: settling.settlement!.output }]);
     assert.equal(swept.next?.version, settling.version + 1);
   });
@@ -250,7 +251,7 @@ describe("lifecycle: resuming a delivery after its lease", () => {
     assert.equal(transition(settling, { type: "view" }, context(new Date(leaseEnd.getTime() - 1))).next, undefined);
     const step = transition(settling, { type: "view" }, context(leaseEnd));
     assert.deepEqual(step.effects, [{ type: "deliver", output: settling.settlement!.output }]);
-    assert.equal(step.next?.settlement?.leaseUntil, new Date(leaseEnd.getTime() + DELIVERY_LEASE_MS).toISOString());
+    assert.equal(step.next?.settlement?.leaseUntil, new Date(leaseEnd.getTime() + 40_000).toISOString(), "a fresh 40 s lease");
     assert.deepEqual(step.next?.votes, settling.votes);
     assert.equal(step.next?.version, settling.version + 1);
   });
