@@ -12,15 +12,14 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dyn
 import { STATE_NAMES } from "../../components/stateMachineDefinition";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { requestRefFor, type ApprovalOutput, type ApprovalRequest, type Vote } from "../../functions/shared/approvalRequest";
-import { STEP_FUNCTIONS_BUDGET } from "../../functions/shared/awsClients";
-import { settlementOutput } from "../../functions/shared/lifecycle";
 import type { AwsStandIn } from "../../local/awsStandIn";
 import { startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
 
 const ALICE = "alice@example.com";
 const BOB = "bob@example.com";
 /** Every attempt the decision function's Step Functions client makes (the first included). */
-const ATTEMPTS = STEP_FUNCTIONS_BUDGET.maxAttempts;
+/** The decision function's attempts per Step Functions call, written out: a change to its budget fails here. */
+const ATTEMPTS = 2;
 
 type Format = "json" | "html";
 const FORMATS: Format[] = ["json", "html"];
@@ -255,7 +254,8 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
         const started = await start(local, "Crashed deliverer");
         const request = await table.get(started.requestRef);
         const cast: Vote = { approver: ALICE, decision: "approved", decidedAt: new Date().toISOString(), comment: "before the crash" };
-        const output = settlementOutput(request, [cast], cast);
+        // The workflow's output, written out field by field (not built by the code under test).
+        const output: ApprovalOutput = { decision: "approved", decidedBy: ALICE, decidedAt: cast.decidedAt, comment: "before the crash", approvals: [cast], requestRef: started.requestRef, inputDigest: request.inputDigest };
         const sendsBefore = local.standIn.callCount("SendTaskSuccess");
         // What a decision function leaves when it dies right after its claim: SETTLING, an old lease, nothing sent.
         await table.put({ ...request, votes: [cast], status: "SETTLING", settlement: { output, settledAt: cast.decidedAt, leaseUntil: new Date(Date.now() - 60_000).toISOString() }, version: request.version + 1 });
@@ -273,7 +273,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
         const started = await start(local, "Busy deliverer");
         const request = await table.get(started.requestRef);
         const cast: Vote = { approver: ALICE, decision: "approved", decidedAt: new Date().toISOString(), comment: "" };
-        const output = settlementOutput(request, [cast], cast);
+        const output: ApprovalOutput = { decision: "approved", decidedBy: ALICE, decidedAt: cast.decidedAt, comment: "", approvals: [cast], requestRef: started.requestRef, inputDigest: request.inputDigest };
         const claimed: ApprovalRequest = { ...request, votes: [cast], status: "SETTLING", settlement: { output, settledAt: cast.decidedAt, leaseUntil: new Date(Date.now() + 3_600_000).toISOString() }, version: request.version + 1 };
         await table.put(claimed);
         const sendsBefore = local.standIn.callCount("SendTaskSuccess");

@@ -8,13 +8,12 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { requestRefFor, type ApprovalOutput, type ApprovalRequest, type Vote } from "../../functions/shared/approvalRequest";
-import { STEP_FUNCTIONS_BUDGET } from "../../functions/shared/awsClients";
-import { settlementOutput } from "../../functions/shared/lifecycle";
 import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
 
 const ALICE = "alice@example.com";
 const BOB = "bob@example.com";
-const ATTEMPTS = STEP_FUNCTIONS_BUDGET.maxAttempts;
+/** The decision function's attempts per Step Functions call, written out: a change to its budget fails here. */
+const ATTEMPTS = 2;
 
 describe("the sweeper completes unfinished deliveries", function () {
   this.timeout(60_000);
@@ -49,7 +48,8 @@ describe("the sweeper completes unfinished deliveries", function () {
   async function crashedAfterClaim(requestRef: string, decision: Vote["decision"], leaseUntil = new Date(Date.now() - 1).toISOString()) {
     const request = await item(requestRef);
     const cast: Vote = { approver: ALICE, decision, decidedAt: new Date().toISOString(), comment: "before the crash" };
-    const output = settlementOutput(request, [cast], cast);
+    // The workflow's output, written out field by field (not built by the code under test).
+    const output: ApprovalOutput = { decision, decidedBy: ALICE, decidedAt: cast.decidedAt, comment: "before the crash", approvals: [cast], requestRef, inputDigest: request.inputDigest };
     await documents.send(new PutCommand({ TableName: local.tableName, Item: { ...request, votes: [cast], status: "SETTLING", settlement: { output, settledAt: cast.decidedAt, leaseUntil }, version: request.version + 1 } }));
     return output;
   }
