@@ -30,12 +30,12 @@ describe("CI: a missing browser fails the run", () => {
     const missing = "/nonexistent/chromium";
     let skipped = false;
     const context = { skip: () => ((skipped = true), assert.fail("skipped")) } as unknown as Mocha.Context;
-    await assert.rejects(launchChromiumOrSkip(context, missing, "true"), /Headless Chromium not found at \/nonexistent\/chromium: install it/);
+    await assert.rejects(launchChromiumOrSkip(context, missing, true), /Headless Chromium not found at \/nonexistent\/chromium: install it/);
     assert.equal(skipped, false, "under CI the suite fails, it is not skipped");
     const log = console.log;
     console.log = () => undefined;
     try {
-      await assert.rejects(launchChromiumOrSkip(context, missing, undefined), /skipped/);
+      await assert.rejects(launchChromiumOrSkip(context, missing, false), /skipped/);
     } finally {
       console.log = log;
     }

@@ -11,9 +11,9 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgrou
  * Launches Chromium from a mocha `before` hook, or skips the suite with the install hint. Under CI,
  * which installs Chromium (.ci/run), a missing browser is a failure, never a silent skip.
  */
-export async function launchChromiumOrSkip(context: Mocha.Context, executablePath = CHROMIUM, ci = process.env.CI): Promise<Browser> {
+export async function launchChromiumOrSkip(context: Mocha.Context, executablePath = CHROMIUM, underCi = Boolean(process.env.CI)): Promise<Browser> {
   if (!existsSync(executablePath)) {
-    if (ci) throw new Error(installHint(executablePath));
+    if (underCi) throw new Error(installHint(executablePath));
     console.log(`      (skipped) ${installHint(executablePath)}`);
     context.skip();
   }
