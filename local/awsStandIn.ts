@@ -234,7 +234,17 @@ export class AwsStandIn {
     const under = (this.inFlight.get(operation) ?? 0) + 1;
     this.inFlight.set(operation, under);
     this.peakInFlight.set(operation, Math.max(under, this.peakInFlight.get(operation) ?? 0));
-    response.once("close", () => this.inFlight.set(operation, (this.inFlight.get(operation) ?? 1) - 1));
+    // A call is under way until its answer is written: the caller can start its next call as soon as the answer
+    // arrives, which may be before this response's "close" is processed on a busy machine.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.inFlight.set(operation, (this.inFlight.get(operation) ?? 1) - 1);
+    };
+    response.once("close", release);
+    const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+    response.end = ((...args: unknown[]) => (release(), end(...args))) as ServerResponse["end"];
 
     const invocation = request.headers[INVOCATION_HEADER];
     if (typeof invocation === "string" && this.crashedInvocations.has(invocation)) {
