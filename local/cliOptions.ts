@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { isIP } from "node:net";
 import { MAX_APPROVAL_TIMEOUT_MINUTES, parseStackConfig, StackConfigError, unknownKeyProblems, type RawStackConfig } from "../stacks/config";
+import { checkStackFile, PROJECT_ROOT, type CheckedStackFile } from "../stacks/stackFiles";
 
 export interface CliOptions {
   transport: Transport;
@@ -38,6 +39,9 @@ export interface LocalDefaults {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/** Every line of a usage error is an error of its own (a stack file's problems, one per line), as `npm run plan` prints them. */
+export const errorLines = (error: UsageError) => error.message.split("\n").map((line) => `Error: ${line}`).join("\n");
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -195,6 +199,22 @@ export function localDefaultsFromStack(values: Record<string, string>, fileName:
     problems.push(...error.problems);
   }
   throw new UsageError(problems.map((problem) => `${fileName}: ${problem}`).join("\n"));
+}
+
+/**
+ * The local mode's defaults from the dev stack file, checked as `pulumi up` and `npm run plan` check it and
+ * worded the same (stacks/stackFiles.ts checkStackFile); the local mode supplies an approver if none is set.
+ */
+export function localDefaultsFromStackFile(fallbackApprover: string, stacksDir = PROJECT_ROOT): LocalDefaults {
+  let checked: CheckedStackFile;
+  try {
+    checked = checkStackFile("dev", { stacksDir, fill: { "human-approval:approverEmails": [fallbackApprover] } });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { transport: "functionUrl", approverEmails: [fallbackApprover] };
+    throw new UsageError(`Pulumi.dev.yaml cannot be read: ${String((error as Error)?.message ?? error).split("\n")[0].trim()}`);
+  }
+  if (checked.problems.length > 0) throw new UsageError(checked.problems.join("\n"));
+  return localDefaultsFromStack(checked.values, "Pulumi.dev.yaml", fallbackApprover);
 }
 
 /** Where another port is suggested: the user's own command with only --port changed. */

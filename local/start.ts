@@ -4,10 +4,10 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT, readStackFile } from "../stacks/stackFiles";
+import { PROJECT_ROOT } from "../stacks/stackFiles";
 import { formatRemaining } from "../functions/shared/text";
 import type { PublishedEmail } from "./awsStandIn";
-import { commandWithPort, localDefaultsFromStack, parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions, type LocalDefaults } from "./cliOptions";
+import { commandWithPort, errorLines, localDefaultsFromStackFile, parseCliOptions, SAMPLE_INPUT, UsageError, USAGE, type CliOptions } from "./cliOptions";
 import { isLoopbackHost, networkAddresses, PortInUseError } from "./gateway";
 import { DEFAULT_LOCAL_APPROVER, LOCAL_OUTSIDER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
@@ -35,18 +35,6 @@ const shownPath = (file: string) => {
 const fileSafe = (text: string) => text.replace(/[^A-Za-z0-9@._+-]/g, "_");
 /** The first line of an error message: YAML and JSON errors append a code frame. */
 const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split("\n")[0].trim();
-
-function devStackDefaults(): LocalDefaults {
-  const fallback: LocalDefaults = { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] };
-  let values: Record<string, string>;
-  try {
-    values = readStackFile("dev");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
-    throw new UsageError(`Pulumi.dev.yaml cannot be read: ${firstLine(error)}`);
-  }
-  return localDefaultsFromStack(values, "Pulumi.dev.yaml", DEFAULT_LOCAL_APPROVER);
-}
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: "no such file",
@@ -199,7 +187,7 @@ function describeApprovers(options: CliOptions): string {
 
 async function main(argv: string[]): Promise<number> {
   // Help needs no stack file, not even a readable one.
-  const options = argv.includes("--help") ? parseCliOptions(argv, { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] }) : parseCliOptions(argv, devStackDefaults());
+  const options = argv.includes("--help") ? parseCliOptions(argv, { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] }) : parseCliOptions(argv, localDefaultsFromStackFile(DEFAULT_LOCAL_APPROVER));
   if (options.help) {
     console.log(USAGE);
     return 0;
@@ -289,7 +277,7 @@ main(argv).then(
       console.error(`Error: port ${error.port} is in use: stop the other process, or use another port: ${commandWithPort(argv, next)}`);
       process.exit(2);
     }
-    console.error(error instanceof UsageError ? `Error: ${error.message}` : error);
+    console.error(error instanceof UsageError ? errorLines(error) : error);
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -13,8 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig, type RawStackConfig } from "../stacks/config";
 import * as pulumi from "@pulumi/pulumi";
-import { cliConfigOfStackFile, PulumiCliConfigError } from "../stacks/pulumiCliConfig";
-import { PROJECT_ROOT, stackFileProblems, stackNames } from "../stacks/stackFiles";
+import { checkStackFile, PROJECT_ROOT, stackNames } from "../stacks/stackFiles";
 import { renderInventory, SECRET_PLACEHOLDER } from "./planInventory";
 
 const PLANS_DIR = path.join(PROJECT_ROOT, "plans");
@@ -32,16 +31,8 @@ class ConfigProblems extends Error {
 function problemLines(stack: string, error: unknown): string[] | undefined {
   const file = `Pulumi.${stack}.yaml`;
   if (error instanceof ConfigProblems) return error.problems;
-  // The CLI's own check, worded as the CLI words it: `pulumi preview` would stop here too.
-  if (error instanceof PulumiCliConfigError) {
-    const list = /key '(\w+)' must be of type 'array</.exec(error.message)?.[1];
-    const hint = list ? `; set a list with pulumi config set --path 'human-approval:${list}[0]' <value>, or as a YAML list in the stack file` : "";
-    return [`${file}: ${error.message} (the Pulumi CLI's config check${hint})`];
-  }
   if (!(error instanceof Error)) return undefined;
-  if (error.name === "YAMLParseError") return [`${file} is not valid YAML: ${error.message.split("\n")[0].replace(/:$/, ".")}`];
   if ((error as NodeJS.ErrnoException).code === "ENOENT") return [`${file} cannot be read: no such file.`];
-  if (error.message.startsWith(`${file}`)) return [error.message];
   if (pulumi.RunError.isInstance(error)) {
     const listed = error.message.split("\n").filter((line) => line.startsWith("  - ")).map((line) => `${file}: ${line.slice(4)}`);
     return listed.length ? listed : [`${file}: ${error.message}`];
@@ -55,10 +46,10 @@ async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   const { declared, settled, useMocks, valueOf } = await import("../test/support/pulumiMocks");
   // What the Pulumi CLI hands the program: Pulumi.yaml's defaults merged in, its checks passed. Values set
   // with --secret are ciphertext here (`secure: v1:...`): the plan names them, never shows them.
-  const { config: stackConfig, secretKeys } = cliConfigOfStackFile(stack, PROJECT_ROOT, () => SECRET_PLACEHOLDER, root);
-  // Checked before the program runs, so that every problem is named at once, as one line each.
-  const problems = stackFileProblems(`Pulumi.${stack}.yaml`, stackConfig);
-  if (problems.length > 0) throw new ConfigProblems(problems);
+  // Checked before the program runs, so that every problem is named at once, as one line each (as `npm start` names them).
+  const { config, problems } = checkStackFile(stack, { stacksDir: root, decrypt: () => SECRET_PLACEHOLDER });
+  if (problems.length > 0 || config === undefined) throw new ConfigProblems(problems);
+  const { config: stackConfig, secretKeys } = config;
   useMocks(stack, stackConfig, secretKeys);
   const program = await import("../index");
   const outputs = {

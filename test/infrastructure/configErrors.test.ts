@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { closestConfigKey, loadStackConfig, parseStackConfig, StackConfigError, unknownKeyProblems } from "../../stacks/config";
 import { readStackFile, stackFileProblems } from "../../stacks/stackFiles";
+import { errorLines, localDefaultsFromStackFile, UsageError } from "../../local/cliOptions";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -127,6 +128,41 @@ describe("config errors", () => {
       assert.equal(yamlError.status, 2, yamlError.stderr);
       assert.match(yamlError.stderr, /^Error: Pulumi\.yamlerror\.yaml is not valid YAML: [^\n]+ at line 3, column 1\.\n$/);
       for (const result of [bad, yamlError]) assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+    });
+
+    it("npm start prints a dev stack file's problems exactly as npm run plan does, whole: the CLI's check, then every other problem", function () {
+      this.timeout(120_000);
+      const planErrors = () => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--check", "--stacks-dir", directory, "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } }).stderr.trimEnd();
+      // What local/start.ts prints for the same file: the defaults it reads, refused, each line an error.
+      const startErrors = () => {
+        try {
+          localDefaultsFromStackFile("approver@example.com", directory);
+        } catch (error) {
+          assert.ok(error instanceof UsageError, String(error));
+          return errorLines(error);
+        }
+        return assert.fail("expected npm start to refuse the stack file");
+      };
+      const cases: Record<string, { file: string; lines: Array<string | RegExp> }> = {
+        "a CLI type error and two other problems": {
+          file: ["config:", "  human-approval:transport: carrierPigeon", "  human-approval:approverEmails: [a@example.com]", "  human-approval:requiredApprovals: 1.5", "  human-aproval:approvalTimeoutMinutes: 5", ""].join("\n"),
+          lines: [
+            "Error: Pulumi.dev.yaml: Stack 'dev' with configuration key 'requiredApprovals' must be of type 'integer' (the Pulumi CLI's config check)",
+            'Error: Pulumi.dev.yaml: human-aproval:approvalTimeoutMinutes is in the namespace "human-aproval", which no setting is in: did you mean human-approval:approvalTimeoutMinutes?',
+            'Error: Pulumi.dev.yaml: human-approval:transport is "carrierPigeon": allowed values are restApi, httpApi, functionUrl.',
+          ],
+        },
+        // The parser's message ends with a colon before its code frame: printed whole, ended with a full stop.
+        "not valid YAML": { file: "config:\n  human-approval:approverEmails: [a@example.com\n", lines: [/^Error: Pulumi\.dev\.yaml is not valid YAML: .+ at line 3, column 1\.$/] },
+      };
+      for (const [name, { file, lines }] of Object.entries(cases)) {
+        stackFile("dev", file);
+        const printed = startErrors();
+        assert.equal(printed, planErrors(), name);
+        const printedLines = printed.split("\n");
+        assert.equal(printedLines.length, lines.length, `${name}: ${printed}`);
+        lines.forEach((line, index) => (typeof line === "string" ? assert.equal(printedLines[index], line, name) : assert.match(printedLines[index], line, name)));
+      }
     });
   });
 });
