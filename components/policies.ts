@@ -66,7 +66,7 @@ export function decisionPolicy(arns: { table: string; topic: string; logGroup: s
  * When SendTaskSuccess's outcome is unknown, the decision function reads what the execution received.
  * A separate policy: it names the state machine, which is created after the decision function.
  */
-export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocument {
+export function decisionVerifyPolicy(arns: { executions: string | string[] }): PolicyDocument {
   return document({ Sid: "ConfirmWhatTheWorkflowReceived", Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: arns.executions });
 }
 
@@ -77,7 +77,7 @@ export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocume
  * links); and, for the sweeper, deliver a settled decision and read what this state machine's executions
  * received. A separate policy: it names the state machine, which is created after the function.
  */
-export function requestEventsPolicy(arns: { executions: string; statusIndex: string }): PolicyDocument {
+export function requestEventsPolicy(arns: { executions: string | string[]; statusIndex: string }): PolicyDocument {
   return document(
     { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution", "states:GetExecutionHistory"], Resource: arns.executions },
     { Sid: "ListPendingRequests", Effect: "Allow", Action: ["dynamodb:Query"], Resource: arns.statusIndex },
