@@ -18,11 +18,15 @@ import { DECISION_ENDPOINTS } from "./transports";
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
+// The nested argument types are named interfaces declared here, before the class: schema inference turns them
+// into named types and reads their doc comments only from the component's own file. Their names do not end in
+// "Args": the Python and .NET SDKs add that suffix themselves (ApiThrottleSettingsArgs).
+
 /**
  * API Gateway throttling of the decision endpoint (the REST and HTTP API transports; a Function URL
  * has none, see `decisionReservedConcurrency`).
  */
-export interface ApiThrottleArgs {
+export interface ApiThrottleSettings {
   /** Steady-state requests per second. Default 10. */
   rateLimit: pulumi.Input<number>;
   /** Burst of requests allowed above the steady rate. Default 20. */
@@ -33,7 +37,7 @@ export interface ApiThrottleArgs {
  * OpenID Connect sign-in for approvers: a link then opens only for its approver, after they sign in with
  * this provider. The client secret goes to AWS Secrets Manager, readable by the decision function only.
  */
-export interface SignInArgs {
+export interface SignInSettings {
   /** https URL of the OpenID Connect issuer (discovery at `<issuer>/.well-known/openid-configuration`). */
   issuer: pulumi.Input<string>;
   /** The OpenID client registered for this workflow; its redirect URI is `<callbackUrl>/auth/callback`. */
@@ -76,7 +80,7 @@ export interface HumanApprovalWorkflowArgs {
   /** Email subject; `{title}` is replaced by the request's title. Default "Approval needed: {title}". */
   emailSubject?: pulumi.Input<string>;
   /** API Gateway throttling (REST and HTTP API transports). Default 10 requests per second, bursts of 20. */
-  apiThrottle?: ApiThrottleArgs;
+  apiThrottle?: pulumi.Input<ApiThrottleSettings>;
   /**
    * Reserved (and so maximum) concurrency of the decision function, capping what a flood of requests to the
    * public endpoint can cost; -1 reserves none. Default 5, as the stand-alone stack.
@@ -84,8 +88,11 @@ export interface HumanApprovalWorkflowArgs {
   decisionReservedConcurrency?: pulumi.Input<number>;
   /** ARN of a Lambda function the component's own state machine runs after approval, with the execution's state. */
   approvedFunctionArn?: pulumi.Input<string>;
-  /** OpenID Connect sign-in for approvers. Unset: links work without sign-in (whoever holds a link decides as its approver). */
-  signIn?: SignInArgs;
+  /**
+   * OpenID Connect sign-in for approvers. Unset: links work without sign-in (whoever holds a link decides as its
+   * approver). Set or unset, not an Input: it decides whether the Secrets Manager secret exists (its fields are Inputs).
+   */
+  signIn?: SignInSettings;
   /**
    * Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or
    * unset: none. A plain list: whether the reminder schedule exists, and how often it runs, depends on it.
@@ -128,7 +135,7 @@ export interface HumanApprovalWorkflowArgs {
    * its request. Names, not ARNs: your state machine's definition holds this component's outputs, so its ARN
    * would make a cycle; give it this explicit `name`.
    */
-  callerStateMachineNames?: pulumi.Input<string>[];
+  callerStateMachineNames?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**
@@ -257,9 +264,10 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? WORKFLOW_DEFAULTS.decisionReservedConcurrency,
     });
 
+    const throttle = pulumi.output(args.apiThrottle ?? WORKFLOW_DEFAULTS.apiThrottle);
     const endpoint = DECISION_ENDPOINTS[transport](name, {
       decisionFunction,
-      throttle: args.apiThrottle ?? WORKFLOW_DEFAULTS.apiThrottle,
+      throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
     }, this);
 
     // Links are MACs made with this key inside KMS (functions/shared/links.ts). Its policy lets only the
@@ -316,8 +324,9 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     // The state machines whose executions wait on this component: its own, and those of yours that embed
     // `approvalStates`. One string when there is only its own, as it has always been (no diff for existing stacks).
+    const callerMachines = pulumi.output(args.callerStateMachineNames ?? []);
     const machineArns = (kind: "stateMachine" | "execution") =>
-      pulumi.all([partition, region, accountId, stateMachine.name, pulumi.all(args.callerStateMachineNames ?? [])]).apply(([awsPartition, awsRegion, account, machine, callers]) => {
+      pulumi.all([partition, region, accountId, stateMachine.name, callerMachines]).apply(([awsPartition, awsRegion, account, machine, callers]) => {
         const arns = [machine, ...callers].map((machineName) => `arn:${awsPartition}:states:${awsRegion}:${account}:${kind}:${machineName}${kind === "execution" ? ":*" : ""}`);
         return arns.length === 1 ? arns[0] : arns;
       });
@@ -341,7 +350,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         })),
       ),
     }, { parent });
-    const endedMachines = args.callerStateMachineNames?.length ? machineArns("stateMachine") : stateMachine.arn;
+    const endedMachines = pulumi.all([stateMachine.arn, machineArns("stateMachine"), callerMachines]).apply(([own, all, callers]) => (callers.length ? all : own));
     routeRequestEvents(name, { requestFunction, stateMachineArn: endedMachines, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? WORKFLOW_DEFAULTS.sweepIntervalMinutes }, this);
 
     if (args.alarmEmail || args.alarmTopicArn) {

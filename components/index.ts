@@ -9,7 +9,7 @@
  * (test/infrastructure/packageEntry.test.ts explains and pins why).
  */
 export { HumanApprovalWorkflow } from "./humanApprovalWorkflow";
-export type { ApiThrottleArgs, HumanApprovalWorkflowArgs, SignInArgs } from "./humanApprovalWorkflow";
+export type { ApiThrottleSettings, HumanApprovalWorkflowArgs, SignInSettings } from "./humanApprovalWorkflow";
 export { Transport } from "../functions/decision/httpEvent";
 export { APPROVAL_DECIDED, APPROVAL_ENTRY, APPROVAL_EXPIRED, buildApprovalStates } from "./approvalStates";
 export type { ApprovalStatesArgs } from "./approvalStates";

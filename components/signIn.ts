@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 // Declared in the component's own file, where schema inference reads its descriptions.
-import type { SignInArgs } from "./humanApprovalWorkflow";
+import type { SignInSettings } from "./humanApprovalWorkflow";
 
 export interface SignInResources {
   /** The secret's ARN, for the decision role's permission. */
@@ -15,7 +15,7 @@ export interface SignInResources {
  * with read-only access; a secret's value is not (ReadOnlyAccess and ViewOnlyAccess do not grant
  * `secretsmanager:GetSecretValue`), and the decision role may read this one secret only.
  */
-export function createSignInSecret(name: string, args: SignInArgs, parent: pulumi.Resource): SignInResources {
+export function createSignInSecret(name: string, args: SignInSettings, parent: pulumi.Resource): SignInResources {
   const secret = new aws.secretsmanager.Secret(`${name}-sign-in-client-secret`, {
     description: pulumi.interpolate`Human approval: the OpenID client secret of ${args.clientId} at ${args.issuer}; read by the decision function only`,
   }, { parent });
