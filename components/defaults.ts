@@ -4,7 +4,7 @@
  * a stack that leaves the key unset gets. No imports with side effects: the config code and the local
  * runner read this without loading the Pulumi AWS provider.
  */
-import { Transport } from "../functions/decision/httpEvent";
+import { Transport } from "./transport";
 
 export const WORKFLOW_DEFAULTS = {
   transport: Transport.FunctionUrl,

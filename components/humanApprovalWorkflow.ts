@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Transport } from "../functions/decision/httpEvent";
+import { Transport } from "./transport";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";

@@ -10,7 +10,7 @@
  */
 export { HumanApprovalWorkflow } from "./humanApprovalWorkflow";
 export type { ApiThrottleSettings, HumanApprovalWorkflowArgs, SignInSettings } from "./humanApprovalWorkflow";
-export { Transport } from "../functions/decision/httpEvent";
+export { Transport } from "./transport";
 export { APPROVAL_DECIDED, APPROVAL_ENTRY, APPROVAL_EXPIRED, buildApprovalStates } from "./approvalStates";
 export type { ApprovalStatesArgs } from "./approvalStates";
 export { WORKFLOW_DEFAULTS } from "./defaults";

@@ -6,20 +6,8 @@
  * - httpApi:     API Gateway HTTP API, payload 2.0 (`requestContext.http.method`, `rawPath`, `rawQueryString`)
  * - functionUrl: Lambda Function URL, the 2.0 shape with `routeKey: "$default"` and no path parameters
  */
-/**
- * How approvers' clicks reach the decision function. An `as const` object and its type (not a bare
- * string-literal union) so that Pulumi's schema inference turns it into an enum for every language.
- */
-export const Transport = {
-  /** API Gateway REST API (payload 1.0), throttled by `apiThrottle`. */
-  RestApi: "restApi",
-  /** API Gateway HTTP API (payload 2.0), throttled by `apiThrottle`. */
-  HttpApi: "httpApi",
-  /** A Lambda Function URL with auth NONE; `decisionReservedConcurrency` caps what a flood can cost. */
-  FunctionUrl: "functionUrl",
-} as const;
-export type Transport = (typeof Transport)[keyof typeof Transport];
-export const TRANSPORTS: readonly Transport[] = Object.values(Transport);
+export type Transport = "restApi" | "httpApi" | "functionUrl";
+export const TRANSPORTS: readonly Transport[] = ["restApi", "httpApi", "functionUrl"];
 
 export interface HttpRequest {
   transport: Transport;

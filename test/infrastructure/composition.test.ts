@@ -34,7 +34,7 @@ const targetsOf = (state: State): string[] =>
   [state.Next, state.Default, ...(state.Choices ?? []).map((choice: State) => choice.Next), ...(state.Catch ?? []).map((catcher: State) => catcher.Next)].filter(Boolean);
 
 describe("composition: the approval step in a state machine of your own", () => {
-  const states = buildApprovalStates({ requestFunctionArn: REQUEST_FUNCTION, approvalTimeoutSeconds: 3600, partition: "aws" });
+  const states: Record<string, State> = buildApprovalStates({ requestFunctionArn: REQUEST_FUNCTION, approvalTimeoutSeconds: 3600, partition: "aws" });
 
   it("embeds into a valid state machine in which every transition reaches a defined state", () => {
     const machine = usersStateMachine(states);
