@@ -174,7 +174,7 @@ export const TOPIC_MANAGEMENT_ACTIONS = ["sns:SetTopicAttributes", "sns:AddPermi
  *   would receive every other approver's link;
  * - even they subscribe only the approvers' addresses, by email;
  * - only the deployer (or the account's root user) may change the policy or delete the topic.
- * What a topic policy cannot cover (README, security model): SetSubscriptionAttributes on an existing
+ * What a topic policy cannot cover (docs/security.md): SetSubscriptionAttributes on an existing
  * subscription (its filter policy) is authorised by identity policies only.
  */
 export function topicPolicy(args: { topic: string; publisherRoles: string[]; approverEmails: string[]; trusted: TrustedPrincipals }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {
