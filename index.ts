@@ -3,7 +3,8 @@
  * export its outputs. Wiring only; see components/ and stacks/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HumanApprovalWorkflow } from "./components/humanApprovalWorkflow";
+// The stack is one consumer of the package entry, like any program that adds the package.
+import { HumanApprovalWorkflow } from "./components";
 import { loadStackConfig } from "./stacks/config";
 
 const config = loadStackConfig();

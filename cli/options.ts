@@ -25,7 +25,7 @@ export class CliError extends Error {
   }
 }
 
-/** The exit codes as the usage text and the README state them. */
+/** The exit codes as the usage text and docs/cli.md state them. */
 export const EXIT_CODES_TEXT = `Exit codes: 0 approved (or done), ${EXIT.rejected} rejected, ${EXIT.expired} expired, ${EXIT.withdrawn} withdrawn,
   ${EXIT.usage} usage or configuration error (a bad option or file, a stack not found, a refused request),
   ${EXIT.failure} failure (an AWS error, a failed execution). Errors are one line on stderr.`;

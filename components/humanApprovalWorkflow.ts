@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Transport } from "../functions/decision/httpEvent";
+import { Transport } from "./transport";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
@@ -8,7 +8,9 @@ import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
-import { createSignInSecret, type SignInArgs } from "./signIn";
+import { APPROVAL_DECIDED, buildApprovalStates } from "./approvalStates";
+import { WORKFLOW_DEFAULTS } from "./defaults";
+import { createSignInSecret } from "./signIn";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { protectApprovalsTable, trustedPrincipals } from "./trustAnchors";
 import { DECISION_ENDPOINTS } from "./transports";
@@ -16,67 +18,124 @@ import { DECISION_ENDPOINTS } from "./transports";
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
+// The nested argument types are named interfaces declared here, before the class: schema inference turns them
+// into named types and reads their doc comments only from the component's own file. Their names do not end in
+// "Args": the Python and .NET SDKs add that suffix themselves (ApiThrottleSettingsArgs).
+
+/**
+ * API Gateway throttling of the decision endpoint (the REST and HTTP API transports; a Function URL
+ * has none, see `decisionReservedConcurrency`).
+ */
+export interface ApiThrottleSettings {
+  /** Steady-state requests per second. Default 10. */
+  rateLimit: pulumi.Input<number>;
+  /** Burst of requests allowed above the steady rate. Default 20. */
+  burstLimit: pulumi.Input<number>;
+}
+
+/**
+ * OpenID Connect sign-in for approvers: a link then opens only for its approver, after they sign in with
+ * this provider. The client secret goes to AWS Secrets Manager, readable by the decision function only.
+ */
+export interface SignInSettings {
+  /** https URL of the OpenID Connect issuer (discovery at `<issuer>/.well-known/openid-configuration`). */
+  issuer: pulumi.Input<string>;
+  /** The OpenID client registered for this workflow; its redirect URI is `<callbackUrl>/auth/callback`. */
+  clientId: pulumi.Input<string>;
+  /** The client's secret: pass a Pulumi secret. It is stored in Secrets Manager and nowhere else. */
+  clientSecret: pulumi.Input<string>;
+}
+
+/**
+ * The arguments of a HumanApprovalWorkflow. Most accept an `Input` (a value or another resource's output);
+ * the few that stay plain values decide which resources exist or their resource options, which a program
+ * must know before anything is deployed (each says so).
+ */
 export interface HumanApprovalWorkflowArgs {
-  /** How approvers' clicks reach the decision function. */
-  transport: Transport;
-  /** Each address gets an SNS email subscription (the recipient must confirm it once) that receives only its own messages. */
+  /**
+   * How approvers' clicks reach the decision function: restApi, httpApi or functionUrl. Default functionUrl.
+   * A plain value: it decides which resources make the endpoint.
+   */
+  transport?: Transport;
+  /**
+   * The approvers. Each address gets an SNS email subscription (the recipient confirms it once) that receives only
+   * its own messages. A plain list: there is one subscription resource per address.
+   */
   approverEmails: string[];
   /** Distinct approvals that settle a request (the first rejection always rejects). Default 1. */
-  requiredApprovals?: number;
+  requiredApprovals?: pulumi.Input<number>;
   /** May a request's `requestedBy` approve it. Default false. */
-  allowSelfApproval?: boolean;
+  allowSelfApproval?: pulumi.Input<boolean>;
   /**
-   * Deletion protection on the approvals table (the audit trail), and keeping it in AWS when it leaves
-   * the program. Default true; turn it off only for throwaway stacks.
+   * Deletion protection on the approvals table (the audit trail), and keeping it in AWS when it leaves the program.
+   * Default true; turn it off only for throwaway stacks. A plain value: it sets a resource option (retainOnDelete).
    */
   tableDeletionProtection?: boolean;
-  /** How long a request waits; the task's TimeoutSeconds and the link's expiry. */
-  approvalTimeoutMinutes: number;
-  /** Retention of every log group this component creates. */
-  logRetentionDays: number;
-  /** How long requests stay in the table after they expire (DynamoDB TTL). */
-  auditRetentionDays: number;
-  /** Email subject; `{title}` is replaced by the request's title. */
-  emailSubject?: string;
-  /** API Gateway throttling (REST and HTTP API transports). */
-  apiThrottle?: { rateLimit: number; burstLimit: number };
-  /** Reserved concurrency of the decision function; -1 for none. */
-  decisionReservedConcurrency?: number;
-  /** Optional Lambda function the workflow runs after approval. */
+  /** How long a request waits, in minutes: the task's TimeoutSeconds and the links' expiry. Default 1440 (a day). */
+  approvalTimeoutMinutes?: pulumi.Input<number>;
+  /** Retention in days of every log group this component creates (a CloudWatch Logs retention value). Default 14. */
+  logRetentionDays?: pulumi.Input<number>;
+  /** Days a request stays in the table after it expires (DynamoDB TTL). Default 90. */
+  auditRetentionDays?: pulumi.Input<number>;
+  /** Email subject; `{title}` is replaced by the request's title. Default "Approval needed: {title}". */
+  emailSubject?: pulumi.Input<string>;
+  /** API Gateway throttling (REST and HTTP API transports). Default 10 requests per second, bursts of 20. */
+  apiThrottle?: pulumi.Input<ApiThrottleSettings>;
+  /**
+   * Reserved (and so maximum) concurrency of the decision function, capping what a flood of requests to the
+   * public endpoint can cost; -1 reserves none. Default 5, as the stand-alone stack.
+   */
+  decisionReservedConcurrency?: pulumi.Input<number>;
+  /** ARN of a Lambda function the component's own state machine runs after approval, with the execution's state. */
   approvedFunctionArn?: pulumi.Input<string>;
   /**
-   * OpenID Connect sign-in for approvers: a link then opens only for its approver, after they sign in
-   * with this provider. The client secret goes to Secrets Manager, readable by the decision role only.
+   * OpenID Connect sign-in for approvers. Unset: links work without sign-in (whoever holds a link decides as its
+   * approver). Set or unset, not an Input: it decides whether the Secrets Manager secret exists (its fields are Inputs).
    */
-  signIn?: SignInArgs;
-  /** Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or unset: none. */
+  signIn?: SignInSettings;
+  /**
+   * Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or
+   * unset: none. A plain list: whether the reminder schedule exists, and how often it runs, depends on it.
+   */
   reminderMinutesBeforeExpiry?: number[];
-  /** Minutes between runs of the sweeper, which completes unfinished deliveries (an EventBridge schedule); default 1. */
-  sweepIntervalMinutes?: number;
-  /** CloudWatch alarms to a new topic that emails this address; or set `alarmTopicArn`. Neither: no alarms. */
+  /** Minutes between runs of the sweeper, which completes unfinished deliveries (an EventBridge schedule). Default 1. */
+  sweepIntervalMinutes?: pulumi.Input<number>;
+  /**
+   * CloudWatch alarms to a new topic that emails this address; or set `alarmTopicArn`. Neither: no alarms.
+   * A plain value: it decides whether the alarm topic and its subscription exist.
+   */
   alarmEmail?: string;
   /** CloudWatch alarms to this existing SNS topic (it must let cloudwatch.amazonaws.com publish). */
   alarmTopicArn?: pulumi.Input<string>;
   /**
    * Start of the physical names this component gives (log groups, alarms). Default `<project>-<stack>-<name>`,
    * unique per component, program and stack in an account; the stand-alone stack passes `<project>-<stack>`,
-   * the names it has always had.
+   * the names it has always had. A plain value: the alarms' metric filters name the log groups while the
+   * program runs.
    */
   namePrefix?: string;
   /**
    * Pulumi `protect` and `retainOnDelete` on what the approvals rest on: the table (the audit trail), the link
    * key (every outstanding link) and the topic (every confirmed subscription). A rename or move without
    * `aliases` then fails its preview instead of replacing them, and `pulumi destroy` leaves them in AWS.
-   * Default true; false only for throwaway stacks (with `tableDeletionProtection: false`).
+   * Default true; false only for throwaway stacks (with `tableDeletionProtection: false`). A plain value: it
+   * sets resource options.
    */
   protectState?: boolean;
   /**
    * The principal (IAM role or user ARN) that manages the approvals table and the topic's subscriptions; nobody
    * else may subscribe, change the topic or the table's policy. Default: whoever runs `pulumi up`.
    */
-  deployerArn?: string;
+  deployerArn?: pulumi.Input<string>;
   /** An operator role that may also write the approvals table and subscribe approvers (a documented repair path). */
-  breakGlassRoleArn?: string;
+  breakGlassRoleArn?: pulumi.Input<string>;
+  /**
+   * Names of your own state machines that embed `approvalStates` (composition, see docs/component.md). Their
+   * executions may then be checked and answered by this component's functions, and a stopped execution closes
+   * its request. Names, not ARNs: your state machine's definition holds this component's outputs, so its ARN
+   * would make a cycle; give it this explicit `name`.
+   */
+  callerStateMachineNames?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**
@@ -86,12 +145,28 @@ export interface HumanApprovalWorkflowArgs {
  * that makes the decision function reachable.
  */
 export class HumanApprovalWorkflow extends pulumi.ComponentResource {
+  /** Which transport serves the links: restApi, httpApi or functionUrl. */
   public readonly transport: Transport;
   /** Public base URL of the decision endpoint; links are `<callbackUrl>/requests/<id>`. */
   public readonly callbackUrl: pulumi.Output<string>;
+  /** The component's own state machine: start an execution of it to ask for approval. */
   public readonly stateMachineArn: pulumi.Output<string>;
+  /** The SNS topic approvers are subscribed to. */
   public readonly topicArn: pulumi.Output<string>;
+  /** Name of the DynamoDB table holding approval requests (the audit trail). */
   public readonly approvalsTableName: pulumi.Output<string>;
+  /**
+   * ARN of the request-approval function, which the approval step's tasks invoke. A state machine of yours that
+   * embeds `approvalStates` needs `lambda:InvokeFunction` on it.
+   */
+  public readonly requestFunctionArn: pulumi.Output<string>;
+  /**
+   * The approval step as Amazon States Language states, to add to your own state machine's `States`: enter at
+   * "Request approval" (a `lambda:invoke.waitForTaskToken` task); every outcome goes on to the state
+   * "Approval decided", which your machine defines, with the decision at `$.approval.decision` ("approved",
+   * "rejected" or "expired"). See docs/component.md.
+   */
+  public readonly approvalStates: pulumi.Output<{ [stateName: string]: any }>;
 
   constructor(name: string, args: HumanApprovalWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
     super("human-approval:index:HumanApprovalWorkflow", name, {}, opts);
@@ -102,11 +177,12 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     // Physical names of log groups and alarms are stable and readable; everything else is auto-named.
     const logGroupPrefix = args.namePrefix ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     // What the approvals rest on is never replaced or deleted by accident (see protectState).
-    const protectState = args.protectState ?? true;
+    const protectState = args.protectState ?? WORKFLOW_DEFAULTS.protectState;
     const stateOptions = { parent, protect: protectState, retainOnDelete: protectState };
 
     const approverEmails = args.approverEmails.map((email) => email.toLowerCase());
-    const protectTable = args.tableDeletionProtection ?? true;
+    const protectTable = args.tableDeletionProtection ?? WORKFLOW_DEFAULTS.tableDeletionProtection;
+    const transport = args.transport ?? WORKFLOW_DEFAULTS.transport;
 
     const topic = new aws.sns.Topic(`${name}-requests`, { displayName: "Approval requests", tags: { [ROUTED_TOPIC_TAG]: "true" } }, stateOptions);
 
@@ -138,7 +214,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     });
 
     const logGroup = (role: string, logGroupName: string) =>
-      new aws.cloudwatch.LogGroup(`${name}-${role}-logs`, { name: logGroupName, retentionInDays: args.logRetentionDays }, { parent });
+      new aws.cloudwatch.LogGroup(`${name}-${role}-logs`, { name: logGroupName, retentionInDays: args.logRetentionDays ?? WORKFLOW_DEFAULTS.logRetentionDays }, { parent });
 
     const lambdaFunction = (handler: HandlerName, role: string, policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>, settings: {
       description: string;
@@ -146,7 +222,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       /** A role made beforehand (when another resource must name it); otherwise one is made here. */
       executionRole?: aws.iam.Role;
       environment: Record<string, pulumi.Input<string>>;
-      reservedConcurrentExecutions?: number;
+      reservedConcurrentExecutions?: pulumi.Input<number>;
     }) => {
       const logs = logGroup(role, `/aws/lambda/${logGroupPrefix}-${role}`);
       const executionRole = settings.executionRole ?? new aws.iam.Role(`${name}-${role}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, { parent });
@@ -174,8 +250,8 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     const approverSettings = {
       APPROVER_EMAILS: approverEmails.join(","),
-      REQUIRED_APPROVALS: String(args.requiredApprovals ?? 1),
-      ALLOW_SELF_APPROVAL: String(args.allowSelfApproval ?? false),
+      REQUIRED_APPROVALS: pulumi.output(args.requiredApprovals ?? WORKFLOW_DEFAULTS.requiredApprovals).apply(String),
+      ALLOW_SELF_APPROVAL: pulumi.output(args.allowSelfApproval ?? WORKFLOW_DEFAULTS.allowSelfApproval).apply(String),
     };
     const signIn = args.signIn ? createSignInSecret(name, args.signIn, this) : undefined;
     // Named on every page and email subject, so nobody approves prod believing it is dev.
@@ -185,12 +261,13 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
       timeout: DECISION_TIMEOUT_SECONDS,
       environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment },
-      reservedConcurrentExecutions: args.decisionReservedConcurrency ?? -1,
+      reservedConcurrentExecutions: args.decisionReservedConcurrency ?? WORKFLOW_DEFAULTS.decisionReservedConcurrency,
     });
 
-    const endpoint = DECISION_ENDPOINTS[args.transport](name, {
+    const throttle = pulumi.output(args.apiThrottle ?? WORKFLOW_DEFAULTS.apiThrottle);
+    const endpoint = DECISION_ENDPOINTS[transport](name, {
       decisionFunction,
-      throttle: args.apiThrottle ?? { rateLimit: 10, burstLimit: 20 },
+      throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
     }, this);
 
     // Links are MACs made with this key inside KMS (functions/shared/links.ts). Its policy lets only the
@@ -204,7 +281,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       policy: pulumi.all([accountId, partition, requestRole.arn]).apply(([account, awsPartition, role]) => JSON.stringify(linkKeyPolicy({ account, partition: awsPartition, requestRole: role }))),
     }, stateOptions);
 
-    const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
+    const approvalTimeoutSeconds = pulumi.output(args.approvalTimeoutMinutes ?? WORKFLOW_DEFAULTS.approvalTimeoutMinutes).apply((minutes) => minutes * 60);
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
     const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
       description: "Human approval: stores an approval request and emails each approver their link",
@@ -216,8 +293,8 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         LINK_KEY_ID: linkKey.arn,
         ...approverSettings,
         CALLBACK_URL: endpoint.callbackUrl,
-        APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
-        AUDIT_RETENTION_DAYS: String(args.auditRetentionDays),
+        APPROVAL_TIMEOUT_SECONDS: approvalTimeoutSeconds.apply(String),
+        AUDIT_RETENTION_DAYS: pulumi.output(args.auditRetentionDays ?? WORKFLOW_DEFAULTS.auditRetentionDays).apply(String),
         STACK_LABEL: stackLabel,
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
@@ -238,34 +315,43 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const stateMachine = new aws.sfn.StateMachine(`${name}-workflow`, {
       type: "STANDARD",
       roleArn: stateMachineRole.arn,
-      definition: pulumi.all([requestFunction.arn, partition, approvedFunctionArn]).apply(([requestFunctionArn, awsPartition, approvedArn]) =>
+      definition: pulumi.all([requestFunction.arn, partition, approvedFunctionArn, approvalTimeoutSeconds]).apply(([requestFunctionArn, awsPartition, approvedArn, approvalTimeoutSeconds]) =>
         JSON.stringify(buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds, partition: awsPartition, approvedFunctionArn: approvedArn }), null, 2),
       ),
       // ERROR level without execution data: no input, output or task token reaches the logs.
       loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` },
     }, { parent, dependsOn: [stateMachineRolePolicy] });
 
-    // Reading what an execution received: only this state machine's executions.
+    // The state machines whose executions wait on this component: its own, and those of yours that embed
+    // `approvalStates`. One string when there is only its own, as it has always been (no diff for existing stacks).
+    const callerMachines = pulumi.output(args.callerStateMachineNames ?? []);
+    const machineArns = (kind: "stateMachine" | "execution") =>
+      pulumi.all([partition, region, accountId, stateMachine.name, callerMachines]).apply(([awsPartition, awsRegion, account, machine, callers]) => {
+        const arns = [machine, ...callers].map((machineName) => `arn:${awsPartition}:states:${awsRegion}:${account}:${kind}:${machineName}${kind === "execution" ? ":*" : ""}`);
+        return arns.length === 1 ? arns[0] : arns;
+      });
+    const executions = machineArns("execution");
+
+    // Reading what an execution received: only these state machines' executions.
     new aws.iam.RolePolicy(`${name}-decision-verify-policy`, {
       role: decisionFunction.executionRole.id,
-      policy: pulumi.all([partition, region, accountId, stateMachine.name]).apply(([awsPartition, awsRegion, account, machine]) =>
-        JSON.stringify(decisionVerifyPolicy({ executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*` })),
-      ),
+      policy: executions.apply((executionArns) => JSON.stringify(decisionVerifyPolicy({ executions: executionArns }))),
     }, { parent });
 
     // Withdrawn (stopped) or broken executions close their request, and the sweeper (and reminders) run on a
-    // schedule: all are EventBridge events into the request function, which may check, read and answer this
-    // state machine's executions and query the status index (nothing else of the table beyond its own policy).
+    // schedule: all are EventBridge events into the request function, which may check, read and answer these
+    // state machines' executions and query the status index (nothing else of the table beyond its own policy).
     new aws.iam.RolePolicy(`${name}-request-approval-events-policy`, {
       role: requestRole.id,
-      policy: pulumi.all([partition, region, accountId, stateMachine.name, table.arn]).apply(([awsPartition, awsRegion, account, machine, tableArn]) =>
+      policy: pulumi.all([executions, table.arn]).apply(([executionArns, tableArn]) =>
         JSON.stringify(requestEventsPolicy({
-          executions: `arn:${awsPartition}:states:${awsRegion}:${account}:execution:${machine}:*`,
+          executions: executionArns,
           statusIndex: `${tableArn}/index/${STATUS_INDEX.name}`,
         })),
       ),
     }, { parent });
-    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? 1 }, this);
+    const endedMachines = pulumi.all([stateMachine.arn, machineArns("stateMachine"), callerMachines]).apply(([own, all, callers]) => (callers.length ? all : own));
+    routeRequestEvents(name, { requestFunction, stateMachineArn: endedMachines, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? WORKFLOW_DEFAULTS.sweepIntervalMinutes }, this);
 
     if (args.alarmEmail || args.alarmTopicArn) {
       createAlarms(name, {
@@ -316,17 +402,22 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       });
     }
 
-    this.transport = args.transport;
+    this.transport = transport;
     this.callbackUrl = endpoint.callbackUrl;
     this.stateMachineArn = stateMachine.arn;
     this.topicArn = topic.arn;
     this.approvalsTableName = table.name;
+    this.requestFunctionArn = requestFunction.arn;
+    this.approvalStates = pulumi.all([requestFunction.arn, partition, approvalTimeoutSeconds]).apply(([requestFunctionArn, awsPartition, timeoutSeconds]) =>
+      buildApprovalStates({ requestFunctionArn, partition: awsPartition, approvalTimeoutSeconds: timeoutSeconds, next: APPROVAL_DECIDED }));
     this.registerOutputs({
       transport: this.transport,
       callbackUrl: this.callbackUrl,
       stateMachineArn: this.stateMachineArn,
       topicArn: this.topicArn,
       approvalsTableName: this.approvalsTableName,
+      requestFunctionArn: this.requestFunctionArn,
+      approvalStates: this.approvalStates,
     });
   }
 }

@@ -66,7 +66,7 @@ export function decisionPolicy(arns: { table: string; topic: string; logGroup: s
  * When SendTaskSuccess's outcome is unknown, the decision function reads what the execution received.
  * A separate policy: it names the state machine, which is created after the decision function.
  */
-export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocument {
+export function decisionVerifyPolicy(arns: { executions: string | string[] }): PolicyDocument {
   return document({ Sid: "ConfirmWhatTheWorkflowReceived", Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: arns.executions });
 }
 
@@ -77,7 +77,7 @@ export function decisionVerifyPolicy(arns: { executions: string }): PolicyDocume
  * links); and, for the sweeper, deliver a settled decision and read what this state machine's executions
  * received. A separate policy: it names the state machine, which is created after the function.
  */
-export function requestEventsPolicy(arns: { executions: string; statusIndex: string }): PolicyDocument {
+export function requestEventsPolicy(arns: { executions: string | string[]; statusIndex: string }): PolicyDocument {
   return document(
     { Sid: "ConfirmHowExecutionsEnded", Effect: "Allow", Action: ["states:DescribeExecution", "states:GetExecutionHistory"], Resource: arns.executions },
     { Sid: "ListPendingRequests", Effect: "Allow", Action: ["dynamodb:Query"], Resource: arns.statusIndex },
@@ -174,7 +174,7 @@ export const TOPIC_MANAGEMENT_ACTIONS = ["sns:SetTopicAttributes", "sns:AddPermi
  *   would receive every other approver's link;
  * - even they subscribe only the approvers' addresses, by email;
  * - only the deployer (or the account's root user) may change the policy or delete the topic.
- * What a topic policy cannot cover (README, security model): SetSubscriptionAttributes on an existing
+ * What a topic policy cannot cover (docs/security.md): SetSubscriptionAttributes on an existing
  * subscription (its filter policy) is authorised by identity policies only.
  */
 export function topicPolicy(args: { topic: string; publisherRoles: string[]; approverEmails: string[]; trusted: TrustedPrincipals }): { Version: "2012-10-17"; Statement: ResourcePolicyStatement[] } {

@@ -14,19 +14,20 @@ import { ENDED_STATUSES } from "../functions/requestApproval/withdrawal";
 
 export interface RequestEventsArgs {
   requestFunction: aws.lambda.Function;
-  stateMachineArn: pulumi.Input<string>;
+  /** The state machine (or machines) whose executions wait on the request function. */
+  stateMachineArn: pulumi.Input<string | string[]>;
   /** Minutes before expiry, largest first; empty: no reminder schedule. */
   reminderMinutesBeforeExpiry: number[];
   /** Minutes between the sweeper's runs. */
-  sweepIntervalMinutes: number;
+  sweepIntervalMinutes: pulumi.Input<number>;
 }
 
 /** The EventBridge pattern of this state machine's executions that ended without succeeding. */
-export function executionEndedPattern(stateMachineArn: string) {
+export function executionEndedPattern(stateMachineArn: string | string[]) {
   return {
     source: [EXECUTION_STATUS_CHANGE.source],
     "detail-type": [EXECUTION_STATUS_CHANGE.detailType],
-    detail: { stateMachineArn: [stateMachineArn], status: [...ENDED_STATUSES] },
+    detail: { stateMachineArn: [stateMachineArn].flat(), status: [...ENDED_STATUSES] },
   };
 }
 
@@ -72,12 +73,13 @@ export function routeRequestEvents(name: string, args: RequestEventsArgs, parent
   }, { parent });
   invokeFromRule(`${name}-execution-ended`, ended, args.requestFunction, {}, parent);
 
+  const sweepMinutes = pulumi.output(args.sweepIntervalMinutes);
   const sweepSchedule = new aws.cloudwatch.EventRule(`${name}-sweeper`, {
-    description: `Human approval: complete every settled vote whose delivery did not finish, every ${args.sweepIntervalMinutes} minute${args.sweepIntervalMinutes === 1 ? "" : "s"}`,
-    scheduleExpression: rateOfMinutes(args.sweepIntervalMinutes),
+    description: sweepMinutes.apply((minutes) => `Human approval: complete every settled vote whose delivery did not finish, every ${minutes} minute${minutes === 1 ? "" : "s"}`),
+    scheduleExpression: sweepMinutes.apply(rateOfMinutes),
   }, { parent });
   // A missed run is not worth a retry: the next one comes within the interval.
-  invokeFromRule(`${name}-sweeper`, sweepSchedule, args.requestFunction, { input: JSON.stringify({ kind: "sweep" }), retryPolicy: { maximumEventAgeInSeconds: 60 * args.sweepIntervalMinutes, maximumRetryAttempts: 2 } }, parent);
+  invokeFromRule(`${name}-sweeper`, sweepSchedule, args.requestFunction, { input: JSON.stringify({ kind: "sweep" }), retryPolicy: { maximumEventAgeInSeconds: sweepMinutes.apply((minutes) => 60 * minutes), maximumRetryAttempts: 2 } }, parent);
 
   if (args.reminderMinutesBeforeExpiry.length === 0) return { sweepSchedule };
   const schedule = new aws.cloudwatch.EventRule(`${name}-reminders`, {

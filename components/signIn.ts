@@ -1,15 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-
-/** OpenID Connect sign-in for approvers: the stack's `signInIssuer`, `signInClientId` and `signInClientSecret`. */
-export interface SignInArgs {
-  /** https URL of the OpenID Connect issuer (discovery at `<issuer>/.well-known/openid-configuration`). */
-  issuer: string;
-  /** The OpenID client registered for this stack; its redirect URI is `<callbackUrl>/auth/callback`. */
-  clientId: string;
-  /** The client's secret: a Pulumi secret, stored in Secrets Manager here and nowhere else. */
-  clientSecret: pulumi.Input<string>;
-}
+// Declared in the component's own file, where schema inference reads its descriptions.
+import type { SignInSettings } from "./humanApprovalWorkflow";
 
 export interface SignInResources {
   /** The secret's ARN, for the decision role's permission. */
@@ -23,9 +15,9 @@ export interface SignInResources {
  * with read-only access; a secret's value is not (ReadOnlyAccess and ViewOnlyAccess do not grant
  * `secretsmanager:GetSecretValue`), and the decision role may read this one secret only.
  */
-export function createSignInSecret(name: string, args: SignInArgs, parent: pulumi.Resource): SignInResources {
+export function createSignInSecret(name: string, args: SignInSettings, parent: pulumi.Resource): SignInResources {
   const secret = new aws.secretsmanager.Secret(`${name}-sign-in-client-secret`, {
-    description: `Human approval: the OpenID client secret of ${args.clientId} at ${args.issuer}; read by the decision function only`,
+    description: pulumi.interpolate`Human approval: the OpenID client secret of ${args.clientId} at ${args.issuer}; read by the decision function only`,
   }, { parent });
   const version = new aws.secretsmanager.SecretVersion(`${name}-sign-in-client-secret`, {
     secretId: secret.id,

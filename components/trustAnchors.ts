@@ -12,18 +12,18 @@ export interface TrustAnchorArgs {
    * The principal that manages the table and the topic's subscriptions (an IAM role or user ARN, as
    * `aws:PrincipalArn` names it). Default: whoever runs `pulumi up` (for an assumed role, the role).
    */
-  deployerArn?: string;
+  deployerArn?: pulumi.Input<string>;
   /** An operator role that may also write the approvals table and subscribe approvers, for a documented repair. */
-  breakGlassRoleArn?: string;
+  breakGlassRoleArn?: pulumi.Input<string>;
 }
 
 /** Who runs `pulumi up`: the session's issuer (an assumed role's role ARN, with its path), unless configured. */
 export function trustedPrincipals(args: TrustAnchorArgs, partition: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Output<TrustedPrincipals> {
   const caller = aws.getCallerIdentityOutput({}, { parent });
   const deployer = args.deployerArn ? pulumi.output(args.deployerArn) : aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent }).issuerArn;
-  return pulumi.all([deployer, caller.accountId, partition]).apply(([deployerArn, account, awsPartition]) => ({
+  return pulumi.all([deployer, caller.accountId, partition, args.breakGlassRoleArn]).apply(([deployerArn, account, awsPartition, breakGlass]) => ({
     deployer: deployerArn,
-    ...(args.breakGlassRoleArn ? { breakGlass: args.breakGlassRoleArn } : {}),
+    ...(breakGlass ? { breakGlass } : {}),
     accountRoot: `arn:${awsPartition}:iam::${account}:root`,
   }));
 }

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
+import { WORKFLOW_DEFAULTS } from "../components/defaults";
 import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
 export interface StackConfig {
@@ -57,25 +58,25 @@ export const MAX_APPROVAL_TIMEOUT_MINUTES = 525_600; // one year: the longest a 
 
 /** Every key, its default (undefined = required) and what it means; Pulumi.yaml mirrors this (a test checks). */
 export const CONFIG_KEYS = {
-  transport: { default: "functionUrl", description: "How clicks reach the decision function: restApi, httpApi or functionUrl." },
+  transport: { default: WORKFLOW_DEFAULTS.transport, description: "How clicks reach the decision function: restApi, httpApi or functionUrl." },
   approverEmails: { default: undefined, description: "Email addresses subscribed to approval requests (at least one)." },
-  approvalTimeoutMinutes: { default: 1440, description: `How long a request waits for a decision, 1 to ${MAX_APPROVAL_TIMEOUT_MINUTES}; also the link's expiry.` },
-  logRetentionDays: { default: 14, description: "Retention of every log group the stack creates; a CloudWatch Logs retention value." },
-  auditRetentionDays: { default: 90, description: "Days a request stays in the table after it expires (DynamoDB TTL), at least 1." },
+  approvalTimeoutMinutes: { default: WORKFLOW_DEFAULTS.approvalTimeoutMinutes, description: `How long a request waits for a decision, 1 to ${MAX_APPROVAL_TIMEOUT_MINUTES}; also the link's expiry.` },
+  logRetentionDays: { default: WORKFLOW_DEFAULTS.logRetentionDays, description: "Retention of every log group the stack creates; a CloudWatch Logs retention value." },
+  auditRetentionDays: { default: WORKFLOW_DEFAULTS.auditRetentionDays, description: "Days a request stays in the table after it expires (DynamoDB TTL), at least 1." },
   emailSubject: { default: DEFAULT_SUBJECT_TEMPLATE, description: "Email subject; {title} is replaced by the request's title." },
-  apiThrottleRateLimit: { default: 10, description: "API Gateway transports: steady requests per second allowed." },
-  apiThrottleBurstLimit: { default: 20, description: "API Gateway transports: burst of requests allowed." },
-  decisionReservedConcurrency: { default: 5, description: "Reserved concurrency of the decision function, capping what the public endpoint can cost; -1 reserves none." },
+  apiThrottleRateLimit: { default: WORKFLOW_DEFAULTS.apiThrottle.rateLimit, description: "API Gateway transports: steady requests per second allowed." },
+  apiThrottleBurstLimit: { default: WORKFLOW_DEFAULTS.apiThrottle.burstLimit, description: "API Gateway transports: burst of requests allowed." },
+  decisionReservedConcurrency: { default: WORKFLOW_DEFAULTS.decisionReservedConcurrency, description: "Reserved concurrency of the decision function, capping what the public endpoint can cost; -1 reserves none." },
   approvedFunctionArn: { default: undefined, description: "Optional ARN of a Lambda function to run after approval, with the execution's state." },
-  requiredApprovals: { default: 1, description: "Distinct approvers who must approve, 1 to the number of approvers; the first rejection rejects." },
-  allowSelfApproval: { default: false, description: "May the requestedBy address approve its own request." },
-  tableDeletionProtection: { default: true, description: "Deletion protection for the approvals table (the audit trail), and keep it in AWS on destroy; false only for throwaway stacks." },
-  protectState: { default: true, description: "Pulumi protect and retainOnDelete on the table, the link key and the topic: a rename or move without aliases fails instead of replacing them; false only for throwaway stacks." },
+  requiredApprovals: { default: WORKFLOW_DEFAULTS.requiredApprovals, description: "Distinct approvers who must approve, 1 to the number of approvers; the first rejection rejects." },
+  allowSelfApproval: { default: WORKFLOW_DEFAULTS.allowSelfApproval, description: "May the requestedBy address approve its own request." },
+  tableDeletionProtection: { default: WORKFLOW_DEFAULTS.tableDeletionProtection, description: "Deletion protection for the approvals table (the audit trail), and keep it in AWS on destroy; false only for throwaway stacks." },
+  protectState: { default: WORKFLOW_DEFAULTS.protectState, description: "Pulumi protect and retainOnDelete on the table, the link key and the topic: a rename or move without aliases fails instead of replacing them; false only for throwaway stacks." },
   signInIssuer: { default: undefined, description: "https URL of an OpenID Connect issuer; approvers sign in there before they can see or decide a request. Unset: sign-in off." },
   signInClientId: { default: undefined, description: "The OpenID client registered for this stack; required with signInIssuer." },
   signInClientSecret: { default: undefined, description: "The client's secret (pulumi config set --secret); required with signInIssuer. Stored in AWS Secrets Manager." },
   reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
-  sweepIntervalMinutes: { default: 1, description: "Minutes between runs of the sweeper, which delivers every settled vote whose delivery did not finish (a lost reply, a crash, throttling), 1 to 60." },
+  sweepIntervalMinutes: { default: WORKFLOW_DEFAULTS.sweepIntervalMinutes, description: "Minutes between runs of the sweeper, which delivers every settled vote whose delivery did not finish (a lost reply, a crash, throttling), 1 to 60." },
   alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
   alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
   deployerArn: { default: undefined, description: "ARN of the IAM role (or user) that runs pulumi up: the only principal that may subscribe to the approvals topic or change it and the approvals table's policy. Unset: whoever runs pulumi up." },

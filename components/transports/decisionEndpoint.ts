@@ -6,7 +6,7 @@ import type { ServerErrorMetric } from "../alarms";
 export interface DecisionEndpointArgs {
   decisionFunction: aws.lambda.Function;
   /** Requests per second and burst, for transports that can throttle. */
-  throttle: { rateLimit: number; burstLimit: number };
+  throttle: { rateLimit: pulumi.Input<number>; burstLimit: pulumi.Input<number> };
 }
 
 /** What every transport gives back. */

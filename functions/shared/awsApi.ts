@@ -6,7 +6,7 @@
  * Why not the SDK clients: a function is often cold when a person clicks (approvals are rare events),
  * and loading one SDK v3 client (compiling its code, building its middleware stack, endpoint rules and
  * schemas) costs more than the reference template's whole cold start; the functions make a dozen
- * kinds of call, each a POST with a JSON body. README "Benchmarks" has the measurements. The SDK stays
+ * kinds of call, each a POST with a JSON body. docs/benchmarks.md has the measurements. The SDK stays
  * what the CLI, the local mode and the tests use.
  *
  * What it keeps from the SDK's behaviour: credentials and region from the environment (where Lambda

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { outcomeOf, parseReference } from "../../cli/commands";
 import { errorLine } from "../../cli/main";
@@ -88,20 +88,23 @@ describe("the human-approval CLI's parts", () => {
 
   describe("the documented calls and codes", () => {
     const ROOT = path.resolve(__dirname, "../..");
-    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    // The CLI's reference is docs/cli.md; the pipeline's call is in docs/gate.md (the README links both).
+    const cliPage = readFileSync(path.join(ROOT, "docs/cli.md"), "utf8");
+    const gatePage = readFileSync(path.join(ROOT, "docs/gate.md"), "utf8");
+    const pages = readdirSync(path.join(ROOT, "docs")).filter((file) => file.endsWith(".md")).map((file) => `docs/${file}`);
 
     it("every documented call runs the CLI with node, never through npx's shared cache", () => {
-      const files = ["README.md", ".github/actions/approval-gate/action.yml", ".github/workflows/gated-deploy-example.yml"];
+      const files = ["README.md", ...pages, ".github/actions/approval-gate/action.yml", ".github/workflows/gated-deploy-example.yml"];
       for (const file of files) {
         const text = readFileSync(path.join(ROOT, file), "utf8").replace(/never with `npx human-approval`/g, "");
         assert.ok(!/\b(npx|npm exec)( --no-install| --no)? human-approval\b/.test(text), `${file} calls the CLI through npx`);
       }
-      assert.match(readme, /node cli\/human-approval\.js request --title/);
+      assert.match(gatePage, /node cli\/human-approval\.js request --title/);
     });
 
-    it("the README's table of exit codes is the CLI's", () => {
+    it("the documented table of exit codes (docs/cli.md) is the CLI's", () => {
       for (const [code, meaning] of [[EXIT.approved, "approved"], [EXIT.rejected, "rejected"], [EXIT.expired, "expired"], [EXIT.withdrawn, "withdrawn"], [EXIT.usage, "usage or configuration error"], [EXIT.failure, "failure"]] as const) {
-        assert.ok(readme.includes(`| **${code}** | ${meaning}`), `README: exit code ${code} ${meaning}`);
+        assert.ok(cliPage.includes(`| **${code}** | ${meaning}`), `docs/cli.md: exit code ${code} ${meaning}`);
       }
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Runs the `human-approval` CLI as a child process (exactly as the README and the approval gate run it:
+ * Runs the `human-approval` CLI as a child process (exactly as docs/cli.md and the approval gate run it:
  * `node cli/human-approval.js`, the package's bin) against a local stack started in this process. Spawned asynchronously: the local stack answers from
  * this process's event loop.
  */

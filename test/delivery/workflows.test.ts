@@ -85,13 +85,35 @@ describe("GitHub Actions workflows", function () {
       assert.deepEqual(workflow.permissions, { contents: "read" }, `${file}: read-only by default`);
       for (const [name, job] of Object.entries(workflow.jobs as Record<string, { permissions?: Record<string, string> }>)) {
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-          assert.ok(["contents:read", "id-token:write", "pull-requests:write"].includes(`${scope}:${level}`), `${file} ${name}: ${scope}: ${level}`);
+          // Writing contents (a GitHub release) only in the release workflow's publish job, after the tests.
+          const allowed = ["contents:read", "id-token:write", "pull-requests:write", ...(file === "release.yml" && name === "publish" ? ["contents:write"] : [])];
+          assert.ok(allowed.includes(`${scope}:${level}`), `${file} ${name}: ${scope}: ${level}`);
         }
       }
     }
     const everything = FILES.map((file) => readFileSync(file, "utf8")).join("\n");
     assert.ok(!/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/.test(everything), "no long-lived AWS keys");
     assert.match(everything, /aws-actions\/configure-aws-credentials@v4[\s\S]*role-to-assume/);
+  });
+
+  it("releases only from a version tag that is package.json's version, after the tests: the npm package and the plugin archive", () => {
+    const release = load("release.yml");
+    assert.deepEqual(release.on, { push: { tags: ["v*.*.*"] } });
+    const { test, publish } = release.jobs as Record<string, { needs?: string; environment?: string; steps: Array<{ name?: string; run?: string; uses?: string; env?: Record<string, string> }> }>;
+    const runs = (job: typeof test) => job.steps.map((step) => step.run ?? "").join("\n");
+    assert.match(runs(test), /\$TAG" != "v\$version"/, "the tag must be package.json's version");
+    assert.match(runs(test), /CHANGELOG\.md/);
+    assert.match(runs(test), /^npm test$/m);
+    assert.equal(publish.needs, "test");
+    assert.equal(publish.environment, "release");
+    assert.match(runs(publish), /npm publish --provenance --access public/);
+    assert.match(runs(publish), /git archive --format=tar\.gz .*"\$TAG"/);
+    assert.match(runs(publish), /gh release create "\$TAG" "human-approval-\$TAG\.tar\.gz"/);
+    // The tag only ever reaches the scripts through the environment, never pasted into them.
+    assert.ok(!/\$\{\{/.test(runs(test) + runs(publish)), "no expression inside a run script");
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
+    assert.match(readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8"), new RegExp(`^## \\[${manifest.version.replace(/\./g, "\\.")}\\]$`, "m"), "CHANGELOG.md has a section for package.json's version");
   });
 
   describe("the approval gate (.github/actions/approval-gate) and its example workflow", () => {

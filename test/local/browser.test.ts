@@ -7,7 +7,7 @@ import { STATE_NAMES } from "../../components/stateMachineDefinition";
 import { startLocalApprovals, type ApprovalEmail, type LocalApprovals } from "../../local/localApprovals";
 
 const SCREENSHOTS = path.resolve(__dirname, "../../.local/screenshots");
-/** The README's picture of a review page with votes. */
+/** The picture of a review page with votes (docs/http.md). */
 const README_SCREENSHOT = path.resolve(__dirname, "../../docs/review-page.png");
 const [ANN, BOB, CY] = ["ann@example.com", "bob@example.com", "cy@example.com"];
 
@@ -63,14 +63,14 @@ describe("the approval in a real browser (headless Chromium)", function () {
     assert.equal(await page.locator("form").count(), 0, "one vote per approver: no second chance to click");
     assert.equal((await fetch(`${local.origin}/executions/${execution.executionName}`).then((response) => response.json()) as { status: string }).status, "RUNNING");
 
-    // Bob's link, after Ann's vote: the README's picture of a review page with votes.
+    // Bob's link, after Ann's vote: the picture of a review page with votes.
     const second = await page.goto(linkOf(BOB));
     assert.equal(second?.status(), 200);
     const votes = page.locator(".votes li");
     assert.equal(await votes.count(), 1);
     assert.match((await votes.first().textContent()) ?? "", /ann@example\.com approved at .*Checked the dashboards\./);
     assert.ok(((await page.locator("main").textContent()) ?? "").includes(BOB), "Bob's page names Bob");
-    // The README's pictures change only when asked (UPDATE_SCREENSHOTS=1 npm test): a test run leaves the tree clean.
+    // The docs' pictures change only when asked (UPDATE_SCREENSHOTS=1 npm test): a test run leaves the tree clean.
     if (process.env.UPDATE_SCREENSHOTS === "1") await page.screenshot({ path: README_SCREENSHOT, fullPage: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, "review-page-with-votes.png"), fullPage: true });
 
