@@ -58,9 +58,7 @@ describe("a hung AWS service: each function answers before its configured timeou
   before(async () => {
     program = await synthesizeFunctions({ transport: "functionUrl", approverEmails: [APPROVER] });
     harness = await startHarness();
-    // DynamoDB through the stand-in (which forwards to dynalite), so that its calls can hang too.
-    harness.standIn.dynamoDbEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = process.env.AWS_ENDPOINT_URL_SNS;
+    harness.routeDynamoDbThroughStandIn(); // so that DynamoDB's calls can hang too
   });
   after(async () => harness?.close());
   afterEach(() => healAll(harness));
