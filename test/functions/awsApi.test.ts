@@ -673,7 +673,8 @@ describe("awsApi: the functions' own AWS client", () => {
       { title: "a 502 page", reply: html(502, "<html>Bad Gateway</html>"), budget: patient(2) },
       { title: "a dropped connection", reply: dropConnection, budget: patient(2) },
       { title: "a connection dropped mid-answer", reply: dropMidAnswer, budget: patient(2) },
-      { title: "a timeout", reply: neverAnswer, budget: impatient(2) },
+      // Long enough that the request's body always reaches the fake endpoint first (checked below), however loaded the machine.
+      { title: "a timeout", reply: neverAnswer, budget: { connectionTimeout: 20_000, requestTimeout: 2_000, maxAttempts: 1 } },
     ];
     for (const { title, reply, budget } of failures) {
       it(`after ${title}, the error's message, stack, JSON and inspection hold neither the task token, the body, the secret key nor the session token`, async () => {
@@ -682,7 +683,9 @@ describe("awsApi: the functions' own AWS client", () => {
         const input = { taskToken, output: JSON.stringify({ approved: true, approver: "someone@example.com" }) };
         const error = await rejection(awsApi(STEP_FUNCTIONS, budget, environment(endpoint, { AWS_SESSION_TOKEN: SESSION_TOKEN })).json("SendTaskSuccess", input));
         await endpoint.until((e) => e.connections >= 1);
-        if (endpoint.seen.length > 0) assert.ok(endpoint.seen[0].body.toString("utf8").includes(taskToken), "the request did carry the token");
+        // The control: the token really went out, so its absence from the error means something.
+        assert.ok(endpoint.seen.length > 0, "the fake endpoint never received the request's body (the client gave up first): this case shows nothing");
+        assert.ok(endpoint.seen[0].body.toString("utf8").includes(taskToken), "the request did carry the token");
         assertKeepsSecrets(error, [taskToken, taskToken.slice(16, 40), JSON.stringify(input), SECRET_ACCESS_KEY, SESSION_TOKEN]);
       });
     }
