@@ -14,6 +14,7 @@ import { strict as assert } from "node:assert";
 import { performance } from "node:perf_hooks";
 import type { Fault } from "../../local/awsStandIn";
 import { requestRefFor } from "../../functions/shared/approvalRequest";
+import { leaseUntil } from "../../functions/shared/lifecycle";
 import { APPROVER, executionArnOf, jsonOf, startHarness, uniqueExecutionName, type Harness } from "../support/harness";
 import { formPost, jsonPost } from "../support/events";
 import { synthesizeFunctions, type SynthesizedProgram } from "../support/synthesized";
@@ -66,6 +67,14 @@ describe("a hung AWS service: each function answers before its configured timeou
   it("the deployed timeouts are the ones these bounds use (decision within API Gateway's 29 s)", () => {
     assert.ok(program.decision.timeoutSeconds <= 29, `the decision function's timeout (${program.decision.timeoutSeconds} s) exceeds what API Gateway REST waits`);
     assert.ok(program.requestApproval.timeoutSeconds > 0);
+  });
+
+  it("a delivery's lease outlasts the decision function's configured timeout and is no longer than twice it", () => {
+    const now = new Date("2026-11-22T10:00:00.000Z");
+    const leaseMs = Date.parse(leaseUntil({ expiresAt: "2027-11-22T10:00:00.000Z" }, now)) - now.getTime();
+    const timeoutMs = program.decision.timeoutSeconds * 1000;
+    assert.ok(leaseMs >= timeoutMs, `a live deliverer keeps its claim until Lambda would have stopped it (lease ${leaseMs} ms, timeout ${timeoutMs} ms)`);
+    assert.ok(leaseMs <= 2 * timeoutMs, `a dead deliverer's claim is taken over within twice the timeout (lease ${leaseMs} ms, timeout ${timeoutMs} ms)`);
   });
 
   describe("the decision function (a vote)", () => {
