@@ -59,12 +59,17 @@ function manualTimers() {
   };
 }
 
-/** Each attempt reaches the endpoint (its request is seen), then its request timeout passes; between attempts, the backoff. */
-async function timeOutEveryAttempt(endpoint: FakeEndpoint, timers: ReturnType<typeof manualTimers>, attempts: number) {
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    await endpoint.until((e) => e.seen.length >= attempt);
+/**
+ * `timedOut` attempts each reach the endpoint (its request is seen), then their request timeout passes; after
+ * each, the backoff before the next attempt passes. Fails at once, saying so, if the call ends earlier.
+ */
+async function timeOutEveryAttempt(endpoint: FakeEndpoint, timers: ReturnType<typeof manualTimers>, timedOut: number, call: Promise<unknown>, retriedAfterLast = false) {
+  const ended = call.then(() => "answered", (error: Error) => `failed with ${error.name}`);
+  const unlessEnded = (step: Promise<void>, what: string) => Promise.race([step, ended.then((how) => Promise.reject(new Error(`the call ${how} before ${what}`)))]);
+  for (let attempt = 1; attempt <= timedOut; attempt++) {
+    await unlessEnded(endpoint.until((e) => e.seen.length >= attempt), `attempt ${attempt} reached the endpoint`);
     await timers.requestTimeout();
-    if (attempt < attempts) await timers.backoff();
+    if (attempt < timedOut || retriedAfterLast) await unlessEnded(timers.backoff(), `a retry after attempt ${attempt}`);
   }
 }
 
@@ -680,7 +685,7 @@ describe("awsApi: the functions' own AWS client", () => {
       const endpoint = await FakeEndpoint.start(neverAnswer);
       const timers = manualTimers();
       const call = rejection(awsApi(STEP_FUNCTIONS, impatient(2), environment(endpoint), { timer: timers.timer }).json("SendTaskSuccess", { taskToken: "t", output: "{}" }));
-      await timeOutEveryAttempt(endpoint, timers, 2);
+      await timeOutEveryAttempt(endpoint, timers, 2, call);
       const error = await call;
       assert.equal(error.name, "TimeoutError");
       assert.equal(error.$metadata.attempts, 2);
@@ -695,8 +700,7 @@ describe("awsApi: the functions' own AWS client", () => {
       const endpoint = await FakeEndpoint.start(byConnection([neverAnswer, json(200, { ok: 1 })]));
       const timers = manualTimers();
       const call = awsApi(DYNAMODB, impatient(5), environment(endpoint), { timer: timers.timer }).json("GetItem", {});
-      await timeOutEveryAttempt(endpoint, timers, 1);
-      await timers.backoff();
+      await timeOutEveryAttempt(endpoint, timers, 1, call, true);
       assert.deepEqual(await call, { ok: 1 });
       assert.equal(endpoint.connections, 2);
       assert.equal(timers.pendingRequestTimeouts(), 0, "the answered attempt's timer was cancelled");
@@ -706,7 +710,7 @@ describe("awsApi: the functions' own AWS client", () => {
       const endpoint = await FakeEndpoint.start(neverAnswer);
       const timers = manualTimers();
       const call = rejection(awsApi(SNS, impatient(3), environment(endpoint), { timer: timers.timer }).query("Publish", { Message: "m" }));
-      await timeOutEveryAttempt(endpoint, timers, 3);
+      await timeOutEveryAttempt(endpoint, timers, 3, call);
       const error = await call;
       assert.equal(error.name, "TimeoutError");
       assert.equal(error.$metadata.attempts, 3);
@@ -731,7 +735,7 @@ describe("awsApi: the functions' own AWS client", () => {
         const timers = manualTimers();
         const call = rejection(awsApi(STEP_FUNCTIONS, budget, environment(endpoint, { AWS_SESSION_TOKEN: SESSION_TOKEN }), timesOut ? { timer: timers.timer } : {}).json("SendTaskSuccess", input));
         // A timeout passes only once the endpoint has the request: its body is always there to check.
-        if (timesOut) await timeOutEveryAttempt(endpoint, timers, budget.maxAttempts);
+        if (timesOut) await timeOutEveryAttempt(endpoint, timers, budget.maxAttempts, call);
         const error = await call;
         // The control: the token really went out, so its absence from the error means something.
         assert.ok(endpoint.seen.length > 0, "the fake endpoint received the request");
