@@ -63,6 +63,13 @@ export interface ExecutionResult {
   cause?: string;
 }
 
+/** A table's items at one moment, in DynamoDB's typed JSON, by the JSON of their key attribute. */
+export interface TableSnapshot {
+  tableName: string;
+  keyAttribute: string;
+  items: Map<string, Record<string, unknown>>;
+}
+
 /** StartExecution, answered by whoever runs executions (the local runner): the new execution's ARN. */
 export type StartExecutionHook = (request: { stateMachineArn: string; input: unknown; name?: string }) => { executionArn: string };
 
@@ -70,6 +77,25 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** One unsigned call to dynalite (it checks no signatures), answered with the body. */
+function dynaliteCall(endpoint: string, operation: string, input: object): Promise<string> {
+  const url = new URL(endpoint);
+  const body = JSON.stringify(input);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: url.hostname, port: url.port, method: "POST", path: "/", headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `DynamoDB_20120810.${operation}`, "content-length": String(Buffer.byteLength(body)), "x-amz-date": "20260101T000000Z", authorization: "AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0" } },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () => (answer.statusCode === 200 ? resolve(Buffer.concat(chunks).toString("utf8")) : reject(new Error(`dynalite ${operation}: ${answer.statusCode} ${Buffer.concat(chunks).toString("utf8")}`))));
+        answer.on("error", reject);
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
 }
 
 function sendJson(response: ServerResponse, statusCode: number, body: unknown, contentType = "application/x-amz-json-1.0") {
@@ -116,6 +142,14 @@ export class AwsStandIn {
   private nextEventId = 1;
   /** Set by the local runner: StartExecution starts one of its executions. */
   onStartExecution?: StartExecutionHook;
+  /**
+   * An eventually consistent replica, for tests (dynalite always reads consistently): while set, every GetItem
+   * that does not ask for `ConsistentRead: true` is answered from this snapshot (by table, then key), not from
+   * the table. See `serveStaleReads`.
+   */
+  private staleSnapshot?: TableSnapshot;
+  /** GetItem calls answered from the stale snapshot so far. */
+  staleReadsServed = 0;
 
   /** Starts listening; returns the endpoint URL for every service it stands in for. */
   async listen(): Promise<string> {
@@ -137,6 +171,38 @@ export class AwsStandIn {
     for (const taskToken of this.tasks.keys()) this.finishTask(taskToken);
     for (const socket of this.hungSockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The items of `tableName` as they are now (a consistent scan), keyed by `keyAttribute`: see `serveStaleReads`. */
+  async snapshotTable(tableName: string, keyAttribute: string): Promise<TableSnapshot> {
+    if (!this.dynamoDbEndpoint) throw new Error("A snapshot needs DynamoDB routed through the stand-in (dynamoDbEndpoint).");
+    const items = new Map<string, Record<string, unknown>>();
+    let startKey: unknown;
+    do {
+      const page = JSON.parse(await dynaliteCall(this.dynamoDbEndpoint, "Scan", { TableName: tableName, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) })) as { Items?: Array<Record<string, unknown>>; LastEvaluatedKey?: unknown };
+      for (const item of page.Items ?? []) items.set(JSON.stringify(item[keyAttribute]), item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { tableName, keyAttribute, items };
+  }
+
+  /**
+   * Until called again with undefined, answers every GetItem on the snapshot's table that does not ask for
+   * `ConsistentRead: true` from the snapshot (a replica that stopped catching up), as DynamoDB may; consistent
+   * reads, queries and writes go to the table.
+   */
+  serveStaleReads(snapshot: TableSnapshot | undefined): void {
+    this.staleSnapshot = snapshot;
+  }
+
+  /** The stale answer to a GetItem, or undefined when it must be answered by the table. */
+  private staleGetItem(operation: string, body: string): { Item?: Record<string, unknown> } | undefined {
+    if (operation !== "GetItem" || !this.staleSnapshot) return undefined;
+    const request = JSON.parse(body) as { TableName?: string; Key?: Record<string, unknown>; ConsistentRead?: boolean };
+    if (request.TableName !== this.staleSnapshot.tableName || request.ConsistentRead === true) return undefined;
+    this.staleReadsServed++;
+    const item = this.staleSnapshot.items.get(JSON.stringify(request.Key?.[this.staleSnapshot.keyAttribute]));
+    return item ? { Item: item } : {};
   }
 
   /** Queues faults for the next calls of `operation`. */
@@ -264,6 +330,8 @@ export class AwsStandIn {
       return; // never answer
     }
     const answer = async () => {
+      const stale = typeof target === "string" && target.startsWith("DynamoDB_20120810.") ? this.staleGetItem(operation, body) : undefined;
+      if (stale) return sendJson(response, 200, stale);
       if (typeof target === "string" && target.startsWith("DynamoDB_20120810.") && this.dynamoDbEndpoint) return this.forwardToDynamoDb(request, body, response);
       if (typeof target === "string" && target.startsWith("AWSStepFunctions.")) return this.stepFunctions(operation, body, response);
       if (typeof target === "string" && target.startsWith("TrentService.")) return this.kms(operation, body, response);

@@ -66,6 +66,12 @@ export interface LocalExecution {
   /** Every email about this execution so far (approval emails, the requester's notice, outcome notices). */
   allEmails(): PublishedEmail[];
   outcome: Promise<ExecutionOutcome>;
+  /**
+   * The approval timeout passes now, whatever `approvalTimeoutSeconds` says: the waiting task fails with
+   * States.Timeout, as Step Functions fails it, and the definition's Catch takes the expired path. Tests use
+   * this instead of a short real timeout, which a loaded machine could reach before the emails went out.
+   */
+  timeOut(): void;
 }
 
 export interface LocalApprovals {
@@ -294,6 +300,10 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       let emailsSent!: (emails: ApprovalEmail[]) => void;
       const emails = new Promise<ApprovalEmail[]>((resolve) => (emailsSent = resolve));
       let running: ReturnType<typeof runExecution> | undefined;
+      let timeOut!: () => void;
+      // As Step Functions' own States.Timeout, which no retrier's States.TaskFailed matches: the interpreter must not retry it.
+      const timedOut = new Promise<never>((_, reject) => (timeOut = () => reject(Object.assign(new Error("The approval timeout passed."), { name: "States.Timeout", isRetryable: false }))));
+      timedOut.catch(() => undefined); // raced below; only the waiting task's failure matters
       standIn.startExecution(executionArn, input, () => {
         running?.abort();
         deliverStatusChange(executionArn, executionName, "ABORTED");
@@ -309,7 +319,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
           const result = await requestApproval(Payload, { awsRequestId: randomUUID() });
           standIn.recordEvent(executionArn, { type: "TaskSubmitted", taskSubmittedEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", output: JSON.stringify(result) } });
           emailsSent(approvalEmails());
-          return JSON.parse(await callback);
+          return JSON.parse(await Promise.race([callback, timedOut]));
         },
         verifyDecision: async ({ Payload }) => requestApproval(Payload, { awsRequestId: randomUUID() }),
         notifyExpiry: async ({ Payload }) => {
@@ -328,7 +338,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       });
       const email = emails.then((sent) => sent[0] ?? Promise.reject(new Error("No approval email was sent for this execution (see its outcome).")));
       email.catch(() => undefined); // callers that only await the outcome need not handle this
-      const execution: LocalExecution = { executionName, executionArn, email, emails, allEmails: () => standIn.emails.filter(isThisExecution), outcome };
+      const execution: LocalExecution = { executionName, executionArn, email, emails, allEmails: () => standIn.emails.filter(isThisExecution), outcome, timeOut };
       const entry: { execution: LocalExecution; outcome?: ExecutionOutcome } = { execution };
       executions.set(executionName, entry);
       void outcome.then((result) => (entry.outcome = result));

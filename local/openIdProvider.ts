@@ -14,8 +14,8 @@ export interface LocalAccount {
   login: string;
   /** The `email` claim, as the provider asserts it (default: `login`). */
   email?: string;
-  /** The `email_verified` claim (default true). */
-  emailVerified?: boolean;
+  /** The `email_verified` claim (default true); null: the provider sends no such claim at all (some never do). */
+  emailVerified?: boolean | null;
 }
 
 export interface LocalClient {
@@ -122,7 +122,7 @@ export async function startLocalOpenIdProvider(options: LocalOpenIdProviderOptio
     async findAccount(_ctx: unknown, sub: string) {
       const account = accounts.get(sub);
       if (!account) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, email: account.email ?? account.login, email_verified: account.emailVerified ?? true }) };
+      return { accountId: sub, claims: async () => ({ sub, email: account.email ?? account.login, ...(account.emailVerified === null ? {} : { email_verified: account.emailVerified ?? true }) }) };
     },
     // A first-party client: the login is the consent (no second "allow" screen).
     async loadExistingGrant(ctx: any) {

@@ -130,8 +130,15 @@ interface HttpAnswer {
   body: string;
 }
 
+/** Runs `fire` after `ms` unless cancelled. Tests pass their own to decide when a timeout passes. */
+export type Timer = (fire: () => void, ms: number) => { cancel(): void };
+const realTimer: Timer = (fire, ms) => {
+  const handle = setTimeout(fire, ms);
+  return { cancel: () => clearTimeout(handle) };
+};
+
 /** One HTTP exchange, bounded by the budget: a connection in `connectionTimeout`, the whole answer in `requestTimeout`. */
-function exchange(url: URL, headers: Record<string, string>, body: string, budget: CallBudget, pooled = true): Promise<HttpAnswer> {
+function exchange(url: URL, headers: Record<string, string>, body: string, budget: CallBudget, pooled: boolean, timer: Timer): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "http:" ? http : https;
     const agent = pooled ? AGENTS[url.protocol === "http:" ? "http:" : "https:"] : false;
@@ -140,18 +147,18 @@ function exchange(url: URL, headers: Record<string, string>, body: string, budge
     const fail = (error: AwsApiError) => {
       if (settled) return;
       settled = true;
-      clearTimeout(answerTimer);
-      clearTimeout(connectTimer);
+      answerTimer.cancel();
+      connectTimer?.cancel();
       request.destroy();
       reject(error);
     };
-    const answerTimer = setTimeout(() => fail(new AwsApiError("TimeoutError", `No answer within ${budget.requestTimeout} ms.`, { code: "ETIMEDOUT" })), budget.requestTimeout);
-    let connectTimer: NodeJS.Timeout | undefined;
+    const answerTimer = timer(() => fail(new AwsApiError("TimeoutError", `No answer within ${budget.requestTimeout} ms.`, { code: "ETIMEDOUT" })), budget.requestTimeout);
+    let connectTimer: ReturnType<Timer> | undefined;
     request.on("socket", (socket) => {
       // A pooled socket is already connected; a new one must connect within the budget.
       if (socket.connecting) {
-        connectTimer = setTimeout(() => fail(new AwsApiError("TimeoutError", `No connection within ${budget.connectionTimeout} ms.`, { code: "ETIMEDOUT" })), budget.connectionTimeout);
-        socket.once(url.protocol === "http:" ? "connect" : "secureConnect", () => clearTimeout(connectTimer));
+        connectTimer = timer(() => fail(new AwsApiError("TimeoutError", `No connection within ${budget.connectionTimeout} ms.`, { code: "ETIMEDOUT" })), budget.connectionTimeout);
+        socket.once(url.protocol === "http:" ? "connect" : "secureConnect", () => connectTimer?.cancel());
       }
     });
     request.on("error", (error: NodeJS.ErrnoException) => {
@@ -167,8 +174,8 @@ function exchange(url: URL, headers: Record<string, string>, body: string, budge
       response.on("end", () => {
         if (settled) return;
         settled = true;
-        clearTimeout(answerTimer);
-        clearTimeout(connectTimer);
+        answerTimer.cancel();
+        connectTimer?.cancel();
         resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") });
       });
     });
@@ -228,6 +235,8 @@ export interface AwsApiOptions {
    * reset of a pooled one is ambiguous either.
    */
   atMostOnce?: boolean;
+  /** The timer behind the budget's timeouts and the backoff between attempts (tests only; default: setTimeout). */
+  timer?: Timer;
 }
 
 /**
@@ -236,6 +245,7 @@ export interface AwsApiOptions {
  */
 export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.ProcessEnv = process.env, options: AwsApiOptions = {}): AwsApi {
   const retryable = options.atMostOnce ? isThrottling : isRetryable;
+  const timer = options.timer ?? realTimer;
   const send = async (headers: Record<string, string>, body: string): Promise<string> => {
     const { url, region } = resolveEndpoint(service, env);
     const signer = new SignatureV4({ service: service.signingName, region, credentials: environmentCredentials(env), sha256: Sha256 });
@@ -253,7 +263,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
       });
       let error: AwsApiError;
       try {
-        const answer = await exchange(url, signed.headers, body, budget, !options.atMostOnce);
+        const answer = await exchange(url, signed.headers, body, budget, !options.atMostOnce, timer);
         if (answer.statusCode >= 200 && answer.statusCode < 300) return answer.body;
         error = errorFromAnswer(service, answer);
       } catch (caught) {
@@ -271,7 +281,7 @@ export function awsApi(service: AwsService, budget: CallBudget, env: NodeJS.Proc
         error.$metadata.attempts = attempt;
         throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(error, attempt)));
+      await new Promise<void>((resolve) => timer(resolve, backoffMs(error, attempt)));
     }
   };
   return {

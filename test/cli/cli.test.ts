@@ -5,9 +5,9 @@ import * as path from "node:path";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { requestRefFor } from "../../functions/shared/approvalRequest";
-import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
+import { startLocalApprovals, type LocalApprovals } from "../../local/localApprovals";
 import { stackClient } from "../../cli/stack";
-import { assertNothingSecret, assertOneLineError, cleanEnvironment, linksOf, localCli, nextExecution, runCli, vote } from "./support";
+import { assertNothingSecret, assertOneLineError, cleanEnvironment, linksOf, localCli, nextExecution, runCli, StartedExecutions, vote } from "./support";
 
 const [ANN, BOB, CY, DEE] = ["ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com"];
 const WAIT = ["--wait", "--poll-seconds", "0.2"];
@@ -19,11 +19,11 @@ describe("the human-approval CLI against the local mode", function () {
   describe("a 2-of-3 stack", () => {
     let local: LocalApprovals;
     let cli: ReturnType<typeof localCli>;
-    const started: LocalExecution[] = [];
+    const started = new StartedExecutions();
     const printed: string[] = [];
     const allLinks: string[] = [];
     before(async () => {
-      local = await startLocalApprovals({ transport: "httpApi", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2, onExecution: (execution) => started.push(execution) });
+      local = await startLocalApprovals({ transport: "httpApi", approvalTimeoutSeconds: 3600, approverEmails: [ANN, BOB, CY], requiredApprovals: 2, onExecution: started.add });
       cli = localCli(local);
     });
     after(async () => {
@@ -318,13 +318,20 @@ describe("the human-approval CLI against the local mode", function () {
     });
   });
 
-  describe("a stack whose requests expire after two seconds", () => {
+  describe("a request nobody decides before the approval timeout", () => {
     let local: LocalApprovals;
-    before(async () => (local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 2, approverEmails: [ANN] })));
+    const started = new StartedExecutions();
+    before(async () => (local = await startLocalApprovals({ transport: "functionUrl", approvalTimeoutSeconds: 3600, approverEmails: [ANN], onExecution: started.add })));
     after(async () => local.close());
 
     it("request --wait: exits 21 when nobody decided in time", async () => {
-      const result = await localCli(local).run("request", "--title", "Nobody looks", ...WAIT);
+      const execution = nextExecution(started);
+      const waiting = localCli(local).run("request", "--title", "Nobody looks", ...WAIT);
+      // The timeout passes once the email is out (no real two-second timer to race on a loaded machine).
+      const asked = await execution;
+      await asked.emails;
+      asked.timeOut();
+      const result = await waiting;
       assert.equal(result.code, 21, result.stderr);
       assert.match(result.stdout, /Expired: Nobody decided before the approval timeout\./);
     });

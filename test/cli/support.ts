@@ -53,19 +53,28 @@ export function localCli(local: LocalApprovals) {
   };
 }
 
-/** Resolves with the next execution the local stack starts (the CLI's StartExecution). */
-export function nextExecution(started: LocalExecution[]): Promise<LocalExecution> {
-  const count = started.length;
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 20_000;
-    const poll = () => {
-      if (started.length > count) return resolve(started[count]);
-      if (Date.now() > deadline) return reject(new Error("no execution was started"));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
+/** The executions a local stack started, in order (pass `add` as its `onExecution`); `next()` waits for one, no polling. */
+export class StartedExecutions {
+  readonly all: LocalExecution[] = [];
+  private readonly waiting: Array<{ index: number; resolve(execution: LocalExecution): void }> = [];
+
+  readonly add = (execution: LocalExecution): void => {
+    this.all.push(execution);
+    for (const waiter of this.waiting.splice(0)) {
+      if (waiter.index < this.all.length) waiter.resolve(this.all[waiter.index]);
+      else this.waiting.push(waiter);
+    }
+  };
+
+  /** Resolves with the first execution started after those started so far (the CLI's StartExecution). */
+  next(): Promise<LocalExecution> {
+    const index = this.all.length;
+    return new Promise((resolve) => this.waiting.push({ index, resolve }));
+  }
 }
+
+/** Resolves with the next execution the local stack starts (the CLI's StartExecution). */
+export const nextExecution = (started: StartedExecutions): Promise<LocalExecution> => started.next();
 
 /** A vote through the decision endpoint's JSON API, as a chat bot would cast it. */
 export async function vote(reviewUrl: string, decision: "approve" | "reject", comment = ""): Promise<number> {

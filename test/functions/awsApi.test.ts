@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { inspect } from "node:util";
-import { AwsApiError, awsApi, DYNAMODB, KMS, resolveEndpoint, SECRETS_MANAGER, SNS, STEP_FUNCTIONS, type AwsService } from "../../functions/shared/awsApi";
+import { AwsApiError, awsApi, DYNAMODB, KMS, resolveEndpoint, SECRETS_MANAGER, SNS, STEP_FUNCTIONS, type AwsService, type Timer } from "../../functions/shared/awsApi";
 import type { CallBudget } from "../../functions/shared/awsClients";
 
 /**
@@ -13,7 +13,7 @@ import type { CallBudget } from "../../functions/shared/awsClients";
  * a signing mistake fails here rather than in the first deployed call.
  *
  * Nothing here waits for time to pass: the tests wait for the servers to see requests or
- * connections, and only the timeout tests use a timer short enough to fire.
+ * connections, and the timeout tests decide themselves when a timeout passes (manual timers).
  */
 
 const ACCESS_KEY_ID = "AKIDEXAMPLE";
@@ -24,8 +24,54 @@ const REGION = "eu-west-1";
 
 /** Timers that never fire in these tests, however loaded the machine: only `maxAttempts` matters. */
 const patient = (maxAttempts: number): CallBudget => ({ connectionTimeout: 20_000, requestTimeout: 20_000, maxAttempts });
-/** A request timeout that must fire: the fake endpoint accepts the request and never answers. */
-const impatient = (maxAttempts: number): CallBudget => ({ connectionTimeout: 20_000, requestTimeout: 200, maxAttempts });
+/** A request timeout the test fires by hand (manualTimers), told apart from the connection timeout by its length. */
+const REQUEST_TIMEOUT_MS = 2_000;
+const impatient = (maxAttempts: number): CallBudget => ({ connectionTimeout: 20_000, requestTimeout: REQUEST_TIMEOUT_MS, maxAttempts });
+
+/** Timers that fire only when the test says so: a timeout passes at a point the test chose, never by the machine's speed. */
+function manualTimers() {
+  const pending = new Set<{ ms: number; fire(): void }>();
+  const created: Array<() => void> = [];
+  const timer: Timer = (fire, ms) => {
+    const entry = { ms, fire };
+    pending.add(entry);
+    for (const notify of created.splice(0)) notify();
+    return { cancel: () => void pending.delete(entry) };
+  };
+  /** Waits until a timer matching `which` is pending, then fires it. */
+  const fire = async (which: (ms: number) => boolean) => {
+    for (;;) {
+      const entry = [...pending].find((candidate) => which(candidate.ms));
+      if (entry) {
+        pending.delete(entry);
+        return entry.fire();
+      }
+      await new Promise<void>((resolve) => created.push(resolve));
+    }
+  };
+  return {
+    timer,
+    /** The pending request timeout passes (after the endpoint saw the attempt: `seen` requests so far). */
+    requestTimeout: () => fire((ms) => ms === REQUEST_TIMEOUT_MS),
+    /** The backoff before the next attempt passes (the only short timer). */
+    backoff: () => fire((ms) => ms < 1_000),
+    pendingRequestTimeouts: () => [...pending].filter((entry) => entry.ms === REQUEST_TIMEOUT_MS).length,
+  };
+}
+
+/**
+ * `timedOut` attempts each reach the endpoint (its request is seen), then their request timeout passes; after
+ * each, the backoff before the next attempt passes. Fails at once, saying so, if the call ends earlier.
+ */
+async function timeOutEveryAttempt(endpoint: FakeEndpoint, timers: ReturnType<typeof manualTimers>, timedOut: number, call: Promise<unknown>, retriedAfterLast = false) {
+  const ended = call.then(() => "answered", (error: Error) => `failed with ${error.name}`);
+  const unlessEnded = (step: Promise<void>, what: string) => Promise.race([step, ended.then((how) => Promise.reject(new Error(`the call ${how} before ${what}`)))]);
+  for (let attempt = 1; attempt <= timedOut; attempt++) {
+    await unlessEnded(endpoint.until((e) => e.seen.length >= attempt), `attempt ${attempt} reached the endpoint`);
+    await timers.requestTimeout();
+    if (attempt < timedOut || retriedAfterLast) await unlessEnded(timers.backoff(), `a retry after attempt ${attempt}`);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fake endpoints
@@ -637,52 +683,63 @@ describe("awsApi: the functions' own AWS client", () => {
   describe("timeouts: a stalled endpoint", () => {
     it("makes the call give up with a TimeoutError after maxAttempts attempts", async () => {
       const endpoint = await FakeEndpoint.start(neverAnswer);
-      const error = await rejection(awsApi(STEP_FUNCTIONS, impatient(2), environment(endpoint)).json("SendTaskSuccess", { taskToken: "t", output: "{}" }));
+      const timers = manualTimers();
+      const call = rejection(awsApi(STEP_FUNCTIONS, impatient(2), environment(endpoint), { timer: timers.timer }).json("SendTaskSuccess", { taskToken: "t", output: "{}" }));
+      await timeOutEveryAttempt(endpoint, timers, 2, call);
+      const error = await call;
       assert.equal(error.name, "TimeoutError");
       assert.equal(error.$metadata.attempts, 2);
-      // Each attempt is a new connection (the timed-out one is destroyed). Connections, not requests, are
-      // counted: on a starved machine the timer may fire before the request's bytes are written.
-      await endpoint.until((e) => e.connections >= 2);
+      // Each attempt is a new connection (the timed-out one is destroyed).
       assert.equal(endpoint.connections, 2);
-      assert.ok(endpoint.seen.length <= 2);
+      assert.equal(endpoint.seen.length, 2);
       assert.ok(endpoint.seen.every((seen) => seen.headers["x-amz-target"] === "AWSStepFunctions.SendTaskSuccess"));
     });
 
     it("retries a timed-out attempt and returns the later answer", async () => {
-      // The first connection is never answered, every later one is at once. (At least 2 connections, not
-      // exactly: on a starved machine even an answered attempt may outlive a 200 ms timer.)
+      // The first connection is never answered, every later one is at once; only the first attempt's timeout passes.
       const endpoint = await FakeEndpoint.start(byConnection([neverAnswer, json(200, { ok: 1 })]));
-      assert.deepEqual(await awsApi(DYNAMODB, impatient(5), environment(endpoint)).json("GetItem", {}), { ok: 1 });
-      assert.ok(endpoint.connections >= 2);
+      const timers = manualTimers();
+      const call = awsApi(DYNAMODB, impatient(5), environment(endpoint), { timer: timers.timer }).json("GetItem", {});
+      await timeOutEveryAttempt(endpoint, timers, 1, call, true);
+      assert.deepEqual(await call, { ok: 1 });
+      assert.equal(endpoint.connections, 2);
+      assert.equal(timers.pendingRequestTimeouts(), 0, "the answered attempt's timer was cancelled");
     });
 
     it("a stalled SNS endpoint too (query protocol)", async () => {
       const endpoint = await FakeEndpoint.start(neverAnswer);
-      const error = await rejection(awsApi(SNS, impatient(3), environment(endpoint)).query("Publish", { Message: "m" }));
+      const timers = manualTimers();
+      const call = rejection(awsApi(SNS, impatient(3), environment(endpoint), { timer: timers.timer }).query("Publish", { Message: "m" }));
+      await timeOutEveryAttempt(endpoint, timers, 3, call);
+      const error = await call;
       assert.equal(error.name, "TimeoutError");
       assert.equal(error.$metadata.attempts, 3);
-      await endpoint.until((e) => e.connections >= 3);
       assert.equal(endpoint.connections, 3);
     });
   });
 
   describe("secrets stay out of errors", () => {
-    const failures: Array<{ title: string; reply: Reply; budget: CallBudget }> = [
+    const failures: Array<{ title: string; reply: Reply; budget: CallBudget; timesOut?: true }> = [
       { title: "an error answer", reply: json(400, { __type: "com.amazonaws.swf.service.v2.model#InvalidToken", message: "Invalid Token" }), budget: patient(2) },
       { title: "server faults until the attempts run out", reply: json(500, { __type: "InternalServerError", message: "x" }), budget: patient(2) },
       { title: "a 502 page", reply: html(502, "<html>Bad Gateway</html>"), budget: patient(2) },
       { title: "a dropped connection", reply: dropConnection, budget: patient(2) },
       { title: "a connection dropped mid-answer", reply: dropMidAnswer, budget: patient(2) },
-      { title: "a timeout", reply: neverAnswer, budget: impatient(2) },
+      { title: "a timeout", reply: neverAnswer, budget: impatient(2), timesOut: true },
     ];
-    for (const { title, reply, budget } of failures) {
+    for (const { title, reply, budget, timesOut } of failures) {
       it(`after ${title}, the error's message, stack, JSON and inspection hold neither the task token, the body, the secret key nor the session token`, async () => {
         const endpoint = await FakeEndpoint.start(reply);
         const taskToken = `AAAAKgAAAAIAAAAA${randomBytes(48).toString("base64url")}`;
         const input = { taskToken, output: JSON.stringify({ approved: true, approver: "someone@example.com" }) };
-        const error = await rejection(awsApi(STEP_FUNCTIONS, budget, environment(endpoint, { AWS_SESSION_TOKEN: SESSION_TOKEN })).json("SendTaskSuccess", input));
-        await endpoint.until((e) => e.connections >= 1);
-        if (endpoint.seen.length > 0) assert.ok(endpoint.seen[0].body.toString("utf8").includes(taskToken), "the request did carry the token");
+        const timers = manualTimers();
+        const call = rejection(awsApi(STEP_FUNCTIONS, budget, environment(endpoint, { AWS_SESSION_TOKEN: SESSION_TOKEN }), timesOut ? { timer: timers.timer } : {}).json("SendTaskSuccess", input));
+        // A timeout passes only once the endpoint has the request: its body is always there to check.
+        if (timesOut) await timeOutEveryAttempt(endpoint, timers, budget.maxAttempts, call);
+        const error = await call;
+        // The control: the token really went out, so its absence from the error means something.
+        assert.ok(endpoint.seen.length > 0, "the fake endpoint received the request");
+        assert.ok(endpoint.seen[0].body.toString("utf8").includes(taskToken), "the request did carry the token");
         assertKeepsSecrets(error, [taskToken, taskToken.slice(16, 40), JSON.stringify(input), SECRET_ACCESS_KEY, SESSION_TOKEN]);
       });
     }

@@ -9,8 +9,6 @@
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { DynamoDBClient, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { isLinkId } from "../../functions/shared/approvalRequest";
@@ -18,6 +16,7 @@ import { linkMessage } from "../../functions/shared/links";
 import type { StandInHistoryEvent } from "../../local/awsStandIn";
 import { localAwsEnvironment } from "../../local/environment";
 import { startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
+import { synthesizeFunctions, type SynthesizedProgram } from "../support/synthesized";
 
 const ALICE = "alice@example.com";
 const BOB = "bob@example.com";
@@ -38,32 +37,20 @@ interface Collected {
 }
 
 /**
- * The environment the local runner gives the two functions (local/localApprovals.ts passes string
- * constants and the values below to each `dependenciesFromEnvironment`), plus the process-wide
- * AWS_* variables it sets. Lambda's configuration would show exactly these.
+ * What `lambda:GetFunctionConfiguration` shows: both functions' environment variables exactly as the component
+ * declares them (synthesized under Pulumi mocks with this test's stack settings), the values this local stack
+ * really runs with for the same variables (its table, topic and callback URL), and the process-wide AWS_*
+ * variables the local runner sets.
  */
-function functionEnvironments(local: LocalApprovals, topicArn: string): Record<string, string> {
-  const source = readFileSync(join(__dirname, "../../local/localApprovals.ts"), "utf8");
-  const constants = Object.fromEntries([...source.matchAll(/^(?:export )?const (LOCAL_\w+) = "([^"]*)";$/gm)].map((match) => [match[1], match[2]]));
-  assert.ok(constants.LOCAL_LINK_KEY, "the local runner's link key id was found in its source");
+function functionEnvironments(program: SynthesizedProgram, local: LocalApprovals, topicArn: string): Record<string, string> {
   const aws = Object.fromEntries(Object.keys(localAwsEnvironment({ dynamoDb: "", standIn: "" })).map((name) => [name, process.env[name] ?? ""]));
-  const requestFunction = {
-    TABLE_NAME: local.tableName,
-    TOPIC_ARN: topicArn,
-    LINK_KEY_ID: constants.LOCAL_LINK_KEY,
-    APPROVER_EMAILS: APPROVERS.join(","),
-    REQUIRED_APPROVALS: "2",
-    ALLOW_SELF_APPROVAL: "false",
-    CALLBACK_URL: local.callbackUrl,
-    APPROVAL_TIMEOUT_SECONDS: String(APPROVAL_TIMEOUT_SECONDS),
-    AUDIT_RETENTION_DAYS: "90",
-  };
-  const decisionFunction = { TABLE_NAME: local.tableName, TOPIC_ARN: topicArn, APPROVER_EMAILS: APPROVERS.join(",") };
+  const localValues: Record<string, string> = { TABLE_NAME: local.tableName, TOPIC_ARN: topicArn, CALLBACK_URL: local.callbackUrl };
+  const deployed = (role: string, variables: Record<string, string>) =>
+    Object.entries(variables).flatMap(([name, value]) => [[`${role}:${name}`, value], ...(name in localValues ? [[`${role}:${name} (local)`, localValues[name]]] : [])]);
   return {
-    ...Object.fromEntries(Object.entries(constants).map(([name, value]) => [`source:${name}`, value])),
     ...Object.fromEntries(Object.entries(aws).map(([name, value]) => [`process:${name}`, value])),
-    ...Object.fromEntries(Object.entries(requestFunction).map(([name, value]) => [`request-approval:${name}`, value])),
-    ...Object.fromEntries(Object.entries(decisionFunction).map(([name, value]) => [`decision:${name}`, value])),
+    ...Object.fromEntries(deployed("request-approval", program.requestApproval.environment)),
+    ...Object.fromEntries(deployed("decision", program.decision.environment)),
   };
 }
 
@@ -102,7 +89,7 @@ function taskTokenIn(history: StandInHistoryEvent[]): string {
   return parameters.Payload.taskToken;
 }
 
-async function collect(local: LocalApprovals, execution: LocalExecution, logLines: readonly string[], topicArn: string, extras: Record<string, unknown> = {}): Promise<Collected> {
+async function collect(program: SynthesizedProgram, local: LocalApprovals, execution: LocalExecution, logLines: readonly string[], topicArn: string, extras: Record<string, unknown> = {}): Promise<Collected> {
   const texts: Collected["texts"] = [];
   const add = (source: string, value: unknown) => {
     texts.push({ source, text: typeof value === "string" ? value : JSON.stringify(value) });
@@ -133,7 +120,7 @@ async function collect(local: LocalApprovals, execution: LocalExecution, logLine
   add("task token", taskToken);
 
   // Lambda configuration and CloudWatch Logs.
-  const environment = functionEnvironments(local, topicArn);
+  const environment = functionEnvironments(program, local, topicArn);
   add("function environments", environment);
   assert.ok(logLines.length > 0, "the handlers logged");
   for (const line of logLines) add("handler logs", line);
@@ -217,9 +204,17 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
   describe(`a read-only principal over ${transport}`, function () {
     this.timeout(120_000);
     let local: LocalApprovals;
+    let program: SynthesizedProgram;
+    /** Both functions' bundled code, as `lambda:GetFunction` lets a read-only principal download it. */
+    let archives: string[];
     const logLines: string[] = [];
 
     before(async () => {
+      program = await synthesizeFunctions({ transport, approverEmails: APPROVERS, requiredApprovals: 2, approvalTimeoutMinutes: APPROVAL_TIMEOUT_SECONDS / 60 });
+      const variables = { ...program.requestApproval.environment, ...program.decision.environment };
+      for (const name of ["TABLE_NAME", "TOPIC_ARN", "LINK_KEY_ID", "APPROVER_EMAILS", "CALLBACK_URL"]) assert.ok(variables[name], `the synthesized functions declare ${name}`);
+      assert.equal(variables.APPROVER_EMAILS, APPROVERS.join(","), "synthesized with this test's approvers");
+      archives = [await program.requestApproval.code(), await program.decision.code()];
       local = await startLocalApprovals({
         transport,
         approvalTimeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
@@ -240,11 +235,11 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
 
     /** The insider reads everything, tries every candidate; the emailed links open, nothing else does. */
     async function assertNothingReadableOpensALink(execution: LocalExecution, emails: ApprovalEmail[], moment: string, extras: Record<string, unknown> = {}) {
-      const collected = await collect(local, execution, [...logLines], emails[0].topicArn, extras);
+      const collected = await collect(program, local, execution, [...logLines], emails[0].topicArn, extras);
       for (const email of emails) {
         const linkId = linkIdOf(email);
         const forms = [linkId, Buffer.from(linkId, "base64url").toString("hex"), Buffer.from(linkId, "base64url").toString("base64")];
-        for (const { source, text } of collected.texts) {
+        for (const { source, text } of [...collected.texts, ...archives.map((text) => ({ source: "the functions' code", text }))]) {
           for (const form of forms) assert.ok(!text.includes(form), `${moment}: ${email.approver}'s link id appears in ${source}`);
         }
       }

@@ -12,7 +12,7 @@ import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { STATE_NAMES } from "../../components/stateMachineDefinition";
 import type { Transport } from "../../functions/decision/httpEvent";
 import { requestRefFor, type ApprovalOutput, type ApprovalRequest, type RequestStatus, type Vote } from "../../functions/shared/approvalRequest";
-import { effectiveState, settlementOutput, type EffectiveState } from "../../functions/shared/lifecycle";
+import { effectiveState, type EffectiveState } from "../../functions/shared/lifecycle";
 import { startLocalApprovals, type LocalApprovals, type LocalExecution } from "../../local/localApprovals";
 
 const ALICE = "alice@example.com";
@@ -60,6 +60,20 @@ async function see(url: string): Promise<Seen> {
 }
 
 /** The decisions the waiting task received (its history's TaskSucceeded events). */
+/** The output two approvals settle (DESIGN's contract, written out, not built by the code under test): the last vote decides. */
+function outputSettledBy(request: ApprovalRequest, votes: Vote[]): ApprovalOutput {
+  const settling = votes[votes.length - 1];
+  return {
+    decision: settling.decision,
+    decidedBy: settling.approver,
+    decidedAt: settling.decidedAt,
+    comment: settling.comment,
+    approvals: votes.map((vote) => ({ approver: vote.approver, decision: vote.decision, decidedAt: vote.decidedAt, comment: vote.comment })),
+    requestRef: request.id,
+    inputDigest: request.inputDigest,
+  };
+}
+
 function receivedBy(local: LocalApprovals, executionArn: string): ApprovalOutput[] {
   return local.standIn
     .historyOf(executionArn)
@@ -241,7 +255,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
         const { execution, links } = await started({ title: `Closed as ${status}` });
         const item = await stored(execution);
         const votes: Vote[] = [ALICE, BOB].map((approver) => ({ approver, decision: "approved", decidedAt: new Date().toISOString(), comment: "" }));
-        const output = settlementOutput(item, votes, votes[1]);
+        const output = outputSettledBy(item, votes);
         const sendsBefore = local.standIn.callCount("SendTaskSuccess");
         await store({ ...item, votes, status, settlement: { output, settledAt: votes[1].decidedAt, leaseUntil: new Date(Date.now() - 1).toISOString() }, closedReason: `Test: ${state}.`, version: item.version + 1 });
         for (const approver of [ALICE, BOB]) await assertConsistent(execution, links[approver], state);
@@ -253,7 +267,7 @@ for (const transport of ["functionUrl", "httpApi", "restApi"] as Transport[]) {
       const { execution, links } = await started();
       const item = await stored(execution);
       const votes: Vote[] = [ALICE, BOB].map((approver) => ({ approver, decision: "approved", decidedAt: new Date().toISOString(), comment: "" }));
-      const output = settlementOutput(item, votes, votes[1]);
+      const output = outputSettledBy(item, votes);
       await store({ ...item, votes, status: "SETTLING", settlement: { output, settledAt: votes[1].decidedAt, leaseUntil: new Date(Date.now() + 3_600_000).toISOString() }, version: item.version + 1 });
       for (const approver of [ALICE, BOB]) await assertConsistent(execution, links[approver], "settling");
     });

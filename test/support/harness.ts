@@ -83,6 +83,12 @@ export interface Harness {
   configure(changes: Partial<StackConfig>): void;
   /** Registers a waiting task in the stand-in, runs request-approval for it and reads each approver's link out of the emails. */
   requestApproval(input?: unknown, options?: RequestOptions): Promise<RequestedApproval>;
+  /** Sends the functions' DynamoDB calls through the stand-in (which forwards them to dynalite), so that faults and stale reads reach them too. */
+  routeDynamoDbThroughStandIn(): void;
+  /** The table's name. */
+  tableName: string;
+  /** Invokes the request function with any event (a sweep, a verify step), as Step Functions or EventBridge would. */
+  invokeRequestFunction(event: unknown): Promise<unknown>;
   /** The workflow's timeout: the task times out in the stand-in and the timeout path runs request-approval's expiry. */
   timeOut(approval: RequestedApproval): Promise<unknown>;
   /** Sends one HTTP call through the decision handler, shaped as the transport delivers it. */
@@ -249,6 +255,12 @@ export async function startHarness(initial: Partial<StackConfig> = {}): Promise<
       build();
     },
     requestApproval,
+    tableName,
+    routeDynamoDbThroughStandIn() {
+      standIn.dynamoDbEndpoint = db.endpoint;
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = standInEndpoint;
+    },
+    invokeRequestFunction: (event) => requestHandler(event, { awsRequestId: invocationId() }),
     async timeOut(approval) {
       standIn.finishTask(approval.taskToken, "timedOut");
       return requestHandler({ kind: "expired", execution: { id: approval.executionArn, name: approval.executionName } }, { awsRequestId: invocationId() });

@@ -168,11 +168,10 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /**
- * How long `settled()` waits for Pulumi's registrations before failing. Generous on
- * purpose: it only bounds a hang (esbuild bundling under a loaded CPU takes seconds),
- * and stays below the 60 s mocha timeout of the suites so this error, not mocha's, shows.
+ * After how long `settled()` says what it is still waiting for (it goes on waiting: a loaded CPU may
+ * take long to bundle the Lambda code, and only the suite's own timeout ends the wait).
  */
-const SETTLE_DEADLINE_MS = 45_000;
+const SETTLE_REPORT_AFTER_MS = 30_000;
 
 /** What Pulumi's runtime keeps of its outstanding work; none of it is in the typings (`@internal`). */
 interface PulumiRuntimeInternals {
@@ -180,7 +179,7 @@ interface PulumiRuntimeInternals {
   waitForRPCs?: () => Promise<void>;
 }
 
-/** Labels of Pulumi's promises still pending (e.g. `resource:name[type]`), for the deadline's message; best effort. */
+/** Labels of Pulumi's promises still pending (e.g. `resource:name[type]`), for the report of a long wait; best effort. */
 function pendingPulumiWork(): string[] {
   try {
     const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates?: Set<{ _debugCtx?: string }> } };
@@ -200,29 +199,25 @@ function pendingPulumiWork(): string[] {
  * the queue before it drains. Inputs still resolving, such as esbuild bundling the Lambda
  * code, are thus waited for, however slow. (A resource declared inside an `apply` is only
  * covered once its constructor has run; this program declares all of them in constructors.)
- * Fails after `deadlineMs` with what is still pending, rather than hanging.
+ * No deadline of its own (a fixed one fails a slow but healthy run): if it is still waiting after
+ * SETTLE_REPORT_AFTER_MS it logs what is pending, so that a real hang, ended by mocha's timeout, says why.
  */
-export async function settled(deadlineMs: number = SETTLE_DEADLINE_MS): Promise<void> {
+export async function settled(): Promise<void> {
   const waitForRPCs = (pulumi.runtime as PulumiRuntimeInternals).waitForRPCs;
   if (typeof waitForRPCs !== "function") {
     throw new Error("settled(): this @pulumi/pulumi has no runtime.waitForRPCs, so registrations cannot be awaited; update test/support/pulumiMocks.ts");
   }
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const pending = pendingPulumiWork();
-      reject(
-        new Error(
-          `settled(): Pulumi registrations still in flight after ${deadlineMs / 1000} s (${declared.length} resources declared so far)` +
-            (pending.length ? `; pending: ${pending.slice(0, 10).join(", ")}${pending.length > 10 ? `, and ${pending.length - 10} more` : ""}` : ""),
-        ),
-      );
-    }, deadlineMs);
-  });
+  const report = setTimeout(() => {
+    const pending = pendingPulumiWork();
+    console.log(
+      `      settled(): Pulumi registrations still in flight after ${SETTLE_REPORT_AFTER_MS / 1000} s (${declared.length} resources declared so far)` +
+        (pending.length ? `; pending: ${pending.slice(0, 10).join(", ")}${pending.length > 10 ? `, and ${pending.length - 10} more` : ""}` : ""),
+    );
+  }, SETTLE_REPORT_AFTER_MS);
   try {
-    await Promise.race([waitForRPCs(), deadline]);
+    await waitForRPCs();
   } finally {
-    clearTimeout(timer);
+    clearTimeout(report);
   }
 }
 
