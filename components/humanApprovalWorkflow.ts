@@ -9,9 +9,11 @@ import { createAlarms } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
 import { routeRequestEvents } from "./reminders";
 import { createSignInSecret, type SignInArgs } from "./signIn";
+import { createSlackSecret, SLACK_ROUTE, type SlackArgs } from "./slack";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { protectApprovalsTable, trustedPrincipals } from "./trustAnchors";
 import { DECISION_ENDPOINTS } from "./transports";
+import { DECISION_ROUTES } from "./transports/decisionEndpoint";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
@@ -49,6 +51,11 @@ export interface HumanApprovalWorkflowArgs {
    * with this provider. The client secret goes to Secrets Manager, readable by the decision role only.
    */
   signIn?: SignInArgs;
+  /**
+   * Slack decisions: each asked approver also gets a direct message with Approve and Reject, verified by Slack's
+   * signature and the approver's Slack identity. The signing secret and bot token go to Secrets Manager. Unset: nothing of Slack is deployed.
+   */
+  slack?: SlackArgs;
   /** Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or unset: none. */
   reminderMinutesBeforeExpiry?: number[];
   /** Minutes between runs of the sweeper, which completes unfinished deliveries (an EventBridge schedule); default 1. */
@@ -178,19 +185,21 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       ALLOW_SELF_APPROVAL: String(args.allowSelfApproval ?? false),
     };
     const signIn = args.signIn ? createSignInSecret(name, args.signIn, this) : undefined;
+    const slack = args.slack ? createSlackSecret(name, args.slack, this) : undefined;
     // Named on every page and email subject, so nobody approves prod believing it is dev.
     const stackLabel = pulumi.getStack();
-    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret })), {
+    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn, slack?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret, slackSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret, slackSecret })), {
       description: "Human approval: serves review pages and records votes",
       // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
       timeout: DECISION_TIMEOUT_SECONDS,
-      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment },
+      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment, ...slack?.environment },
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? -1,
     });
 
     const endpoint = DECISION_ENDPOINTS[args.transport](name, {
       decisionFunction,
       throttle: args.apiThrottle ?? { rateLimit: 10, burstLimit: 20 },
+      ...(slack ? { routes: [...DECISION_ROUTES, SLACK_ROUTE] } : {}),
     }, this);
 
     // Links are MACs made with this key inside KMS (functions/shared/links.ts). Its policy lets only the
@@ -206,7 +215,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
-    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
+    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn, slack?.secretArn]).apply(([tableArn, topicArn, logsArn, keyArn, slackSecret]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn, slackSecret })), {
       description: "Human approval: stores an approval request and emails each approver their link",
       timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
       executionRole: requestRole,
@@ -221,6 +230,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         STACK_LABEL: stackLabel,
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
+        ...slack?.environment,
       },
     });
 
