@@ -1,6 +1,10 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import type { ApprovalRequest } from "../../functions/shared/approvalRequest";
+import { askInSlack } from "../../functions/requestApproval/slackAsk";
+import { createLogger } from "../../functions/shared/logger";
+import { DynamoDbRequestStore } from "../../functions/shared/requestStore";
+import { slackFromEnvironment } from "../../functions/shared/slack/environment";
 import { slackSignature } from "../../functions/shared/slack/signature";
 import { SlackStandIn, STAND_IN_TEAM_ID, type SignedInteraction, type StandInSlackMessage } from "../../local/slackStandIn";
 import { ALL_TRANSPORTS, jsonPost } from "../support/events";
@@ -64,6 +68,15 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     const before = slack.callCount("chat.postMessage");
     await harness.requestApproval(input, { retryOf: approval });
     assert.equal(slack.callCount("chat.postMessage"), before, "a retried invocation sends no second message");
+  });
+
+  it("an invocation that read the request before another one sent the messages (a concurrent retry) sends none: each message is claimed first", async () => {
+    const approval = await ask({ approvers: [ANN, BOB] });
+    const stale = { ...(await harness.stored(approval.requestRef)), notified: [] };
+    const posted = slack.callCount("chat.postMessage");
+    const deps = { store: new DynamoDbRequestStore(harness.env.TABLE_NAME), logger: createLogger({ service: "test", write: () => undefined }), callbackUrl: CALLBACK_URL, slack: { api: slackFromEnvironment(harness.env)!.api } };
+    assert.equal(await askInSlack(deps, stale, async () => "L".repeat(32), harness.clock.now), 0);
+    assert.equal(slack.callCount("chat.postMessage"), posted);
   });
 
   for (const transport of ALL_TRANSPORTS) {
