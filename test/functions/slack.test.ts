@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import type { ApprovalRequest } from "../../functions/shared/approvalRequest";
+import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../../functions/requestApproval/index";
 import { askInSlack } from "../../functions/requestApproval/slackAsk";
+import { executionStatusChangeEvent } from "../../functions/requestApproval/withdrawal";
 import { createLogger } from "../../functions/shared/logger";
 import { DynamoDbRequestStore } from "../../functions/shared/requestStore";
 import { slackFromEnvironment } from "../../functions/shared/slack/environment";
@@ -218,6 +220,22 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
       });
     });
   }
+
+  it("a withdrawal (the execution stopped) updates every message to the outcome; a press after it records nothing", async () => {
+    const approval = await ask({ approvers: [ANN, BOB] });
+    harness.standIn.endExecution(approval.executionArn, "ABORTED", {}, { error: "Withdrawn", cause: "Release 42 was cancelled" });
+    const requestFunction = createRequestHandler({ ...requestDependencies(harness.env), now: () => harness.clock.now, logger: createLogger({ service: "request-approval", write: (line) => harness.logLines.push(line) }) });
+    const stateMachineArn = approval.executionArn.replace(":execution:", ":stateMachine:").replace(/:[^:]+$/, "");
+    await requestFunction(executionStatusChangeEvent({ executionArn: approval.executionArn, stateMachineArn, name: approval.executionName, status: "ABORTED", error: "Withdrawn", cause: "Release 42 was cancelled" }), { awsRequestId: "withdrawal" });
+    assert.equal((await harness.stored(approval.requestRef)).status, "WITHDRAWN");
+    for (const approver of [ANN, BOB]) {
+      assert.ok(!buttonsIn(messageOf(approver, approval)), approver);
+      assert.match(messageOf(approver, approval).text, /^Withdrawn: /);
+    }
+    const late = await harness.call("httpApi", slack.interaction(messageOf(BOB, approval), "approve"));
+    assert.equal(jsonOf(late).error, "withdrawn");
+    assert.equal((await harness.stored(approval.requestRef)).votes.length, 0);
+  });
 
   it("no signing secret, bot token, link or response_url reaches a log line", async () => {
     const approval = await ask({ approvers: [ANN, BOB] });
