@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import type { ApprovalRequest } from "../../functions/shared/approvalRequest";
 import { createHandler as createRequestHandler, dependenciesFromEnvironment as requestDependencies } from "../../functions/requestApproval/index";
+import { MAX_BODY_BYTES } from "../../functions/decision/httpEvent";
 import { askInSlack } from "../../functions/requestApproval/slackAsk";
 import { executionStatusChangeEvent } from "../../functions/requestApproval/withdrawal";
 import { createLogger } from "../../functions/shared/logger";
@@ -235,6 +236,14 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     const late = await harness.call("httpApi", slack.interaction(messageOf(BOB, approval), "approve"));
     assert.equal(jsonOf(late).error, "withdrawn");
     assert.equal((await harness.stored(approval.requestRef)).votes.length, 0);
+  });
+
+  it("a press on the message of a large request works: Slack's payload echoes the whole message, far beyond a decision form's size", async () => {
+    const approval = await ask({ approvers: [ANN, BOB], details: { notes: Array.from({ length: 12 }, (_, index) => `${index}: ${"\"quoted\" ".repeat(190)}`) } });
+    const press = slack.interaction(messageOf(ANN, approval), "approve");
+    assert.ok(Buffer.byteLength(press.body) > MAX_BODY_BYTES, `${Buffer.byteLength(press.body)} bytes`);
+    assert.equal(jsonOf(await harness.call("httpApi", press)).ok, true);
+    assert.equal((await approval.received).decision, "approved");
   });
 
   it("no signing secret, bot token, link or response_url reaches a log line", async () => {
