@@ -11,6 +11,7 @@ import { describeError, type Logger } from "../shared/logger";
 import type { RequestStore } from "../shared/requestStore";
 import { SLACK_FAN_OUT } from "../shared/slack/environment";
 import { askMessage } from "../shared/slack/message";
+import { SlackSecretsUnavailableError } from "../shared/slack/secrets";
 import { SlackApiError, type SlackApi } from "../shared/slack/webApi";
 
 export interface SlackAskDependencies {
@@ -37,9 +38,11 @@ async function askOne(deps: SlackAskDependencies, request: ApprovalRequest, appr
     await deps.store.recordSlackMessage(request.id, { approver, channel: posted.channel, ts: posted.ts, userId: user.id });
     return "slack";
   } catch (error) {
-    if (!(error instanceof SlackApiError)) throw error;
+    // Slack (or its secret) unavailable: the approver has the email, and the request goes on. Anything else
+    // (the table) fails the invocation, and the state machine's retry sends what is still unsent.
+    if (!(error instanceof SlackApiError) && !(error instanceof SlackSecretsUnavailableError)) throw error;
     deps.logger.warn("Slack message not sent; the approver has the email", { requestRef: request.id, approver, ...describeError(error) });
-    await deps.store.recordSlackMessage(request.id, { approver, unreached: `Slack ${error.method}: ${error.code}` });
+    await deps.store.recordSlackMessage(request.id, { approver, unreached: error instanceof SlackApiError ? `Slack ${error.method}: ${error.code}` : "the Slack secret could not be read" });
     return "slack-failed";
   }
 }

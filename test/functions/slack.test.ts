@@ -73,6 +73,29 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     assert.equal(slack.callCount("chat.postMessage"), before, "a retried invocation sends no second message");
   });
 
+  it("Slack down, or its secret unreadable, when asking: the request goes on by email, and the record says why Slack did not reach them", async () => {
+    const asked = await ask({ approvers: [ANN] });
+    slack.failures.set("chat.postMessage", "internal_error");
+    const approval = await ask({ approvers: [ANN] });
+    assert.equal(approval.emails.length, 1);
+    assert.deepEqual((await harness.stored(approval.requestRef)).slackMessages, [{ approver: ANN, unreached: "Slack chat.postMessage: internal_error" }]);
+
+    harness.standIn.secrets.delete(SLACK_SECRET_ARN);
+    harness.configure({}); // a new container: the secret is read again
+    try {
+      const unread = await ask({ approvers: [ANN] });
+      assert.equal(unread.emails.length, 1);
+      assert.deepEqual((await harness.stored(unread.requestRef)).slackMessages, [{ approver: ANN, unreached: "the Slack secret could not be read" }]);
+      const press = await harness.call("functionUrl", slack.interaction(messageOf(ANN, asked), "approve"));
+      assert.equal(press.statusCode, 503, "a press while the secret cannot be read: try again, nothing recorded");
+      assert.equal(jsonOf(press).error, "temporarily_unavailable");
+      assert.equal((await harness.stored(asked.requestRef)).votes.length, 0);
+    } finally {
+      harness.standIn.secrets.set(SLACK_SECRET_ARN, slack.secretString);
+      harness.configure({});
+    }
+  });
+
   it("an invocation that read the request before another one sent the messages (a concurrent retry) sends none: each message is claimed first", async () => {
     const approval = await ask({ approvers: [ANN, BOB] });
     const stale = { ...(await harness.stored(approval.requestRef)), notified: [] };
