@@ -96,6 +96,18 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     }
   });
 
+  it("the presser's Slack address is compared in its one normalised form: a look-alike (the Kelvin sign) is not the approver", async () => {
+    const KATE = "kate@example.com";
+    harness.configure({ ...STACK, approverEmails: [...STACK.approverEmails, KATE] });
+    // A member whose address lower-cases to Kate's: the stand-in's lookup (like a careless one) finds them.
+    const lookAlike = slack.addMember({ id: "U0KELVIN1", email: "\u212Aate@example.com" });
+    const approval = await ask({ approvers: [KATE] });
+    const message = slack.messages.find((candidate) => candidate.userId === lookAlike.id && JSON.stringify(candidate.postedBlocks).includes(approval.requestRef))!;
+    const answer = await harness.call("httpApi", slack.interaction(message, "approve"));
+    assert.equal(jsonOf(answer).error, "wrong_approver");
+    assert.equal((await harness.stored(approval.requestRef)).votes.length, 0);
+  });
+
   it("an invocation that read the request before another one sent the messages (a concurrent retry) sends none: each message is claimed first", async () => {
     const approval = await ask({ approvers: [ANN, BOB] });
     const stale = { ...(await harness.stored(approval.requestRef)), notified: [] };
