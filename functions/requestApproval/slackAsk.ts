@@ -33,6 +33,11 @@ async function askOne(deps: SlackAskDependencies, request: ApprovalRequest, appr
       await deps.store.recordSlackMessage(request.id, { approver, unreached: "no Slack member has this address" });
       return "not-in-slack";
     }
+    // The message carries the approver's own link: only a member whose verified address is exactly theirs gets it.
+    if (user.email !== approver) {
+      await deps.store.recordSlackMessage(request.id, { approver, unreached: "the Slack member's address is not exactly this one" });
+      return "not-in-slack";
+    }
     const channel = await api.openDirectMessage(user.id);
     const posted = await api.postMessage(channel, askMessage(request, approver, reviewLinks(deps.callbackUrl, await linkId()).review, now, stackLabel));
     await deps.store.recordSlackMessage(request.id, { approver, channel: posted.channel, ts: posted.ts, userId: user.id });

@@ -96,14 +96,17 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     }
   });
 
-  it("the presser's Slack address is compared in its one normalised form: a look-alike (the Kelvin sign) is not the approver", async () => {
-    const KATE = "kate@example.com";
-    harness.configure({ ...STACK, approverEmails: [...STACK.approverEmails, KATE] });
-    // A member whose address lower-cases to Kate's: the stand-in's lookup (like a careless one) finds them.
-    const lookAlike = slack.addMember({ id: "U0KELVIN1", email: "\u212Aate@example.com" });
-    const approval = await ask({ approvers: [KATE] });
-    const message = slack.messages.find((candidate) => candidate.userId === lookAlike.id && JSON.stringify(candidate.postedBlocks).includes(approval.requestRef))!;
-    const answer = await harness.call("httpApi", slack.interaction(message, "approve"));
+  it("addresses are compared in their one normalised form: a look-alike member (the Kelvin sign) is never sent an approver's message, and cannot vote", async () => {
+    const [KIM, KATE] = ["kim@example.com", "kate@example.com"];
+    harness.configure({ ...STACK, approverEmails: [...STACK.approverEmails, KIM, KATE] });
+    // Members whose addresses lower-case to an approver's: the stand-in's lookup (like a careless one) finds them.
+    const kimLookAlike = slack.addMember({ id: "U0KELVIN1", email: "\u212Aim@example.com" });
+    slack.addMember({ id: "U0KATE001", email: KATE });
+    const kateLookAlike = slack.addMember({ id: "U0KELVIN2", email: "\u212Aate@example.com" });
+    const approval = await ask({ approvers: [KIM, KATE] });
+    assert.equal(slack.messages.filter((message) => message.userId === kimLookAlike.id).length, 0, "the look-alike never gets KIM's link");
+    assert.deepEqual((await harness.stored(approval.requestRef)).slackMessages?.find((record) => record.approver === KIM)?.unreached, "the Slack member's address is not exactly this one");
+    const answer = await harness.call("httpApi", slack.interaction(messageOf(KATE, approval), "approve", { pressedBy: kateLookAlike.id }));
     assert.equal(jsonOf(answer).error, "wrong_approver");
     assert.equal((await harness.stored(approval.requestRef)).votes.length, 0);
   });
