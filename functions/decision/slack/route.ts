@@ -51,7 +51,7 @@ function refusalOf(answer: Answer, request: ApprovalRequest, now: Date): { error
     case "conflictingVote":
       return { error: "already_voted", text: `Your vote on this request was already recorded; a vote is cast once. ${NOTHING} The request is ${state}.` };
     case "notOpen":
-      return { error: state === "expired" || state === "withdrawn" ? state : "already_decided", text: `This request is ${state}: it no longer takes votes. ${NOTHING}` };
+      return { error: state === "expired" || state === "withdrawn" ? state : state === "closed" ? "no_longer_waiting" : "already_decided", text: `This request is ${state}: it no longer takes votes. ${NOTHING}` };
     case "selfApproval":
       return { error: "self_approval", text: `You asked for this approval: you cannot approve your own request. ${NOTHING}` };
     case "notAsked":
