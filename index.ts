@@ -30,6 +30,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   deployerArn: config.deployerArn,
   breakGlassRoleArn: config.breakGlassRoleArn,
   signIn: config.signIn,
+  slack: config.slack,
   // The physical names this stack has always had (log groups, alarms).
   namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
 });

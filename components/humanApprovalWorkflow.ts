@@ -11,9 +11,11 @@ import { routeRequestEvents } from "./reminders";
 import { APPROVAL_DECIDED, buildApprovalStates } from "./approvalStates";
 import { WORKFLOW_DEFAULTS } from "./defaults";
 import { createSignInSecret } from "./signIn";
+import { createSlackSecret, SLACK_ROUTE } from "./slack";
 import { buildStateMachineDefinition } from "./stateMachineDefinition";
 import { protectApprovalsTable, trustedPrincipals } from "./trustAnchors";
 import { DECISION_ENDPOINTS } from "./transports";
+import { DECISION_ROUTES } from "./transports/decisionEndpoint";
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
@@ -44,6 +46,14 @@ export interface SignInSettings {
   clientId: pulumi.Input<string>;
   /** The client's secret: pass a Pulumi secret. It is stored in Secrets Manager and nowhere else. */
   clientSecret: pulumi.Input<string>;
+}
+
+/** Slack decisions: the stack's `slackSigningSecret` and `slackBotToken` (both `pulumi config set --secret`). */
+export interface SlackSettings {
+  /** The Slack app's signing secret (Basic Information → App Credentials): verifies every interaction request. Pass a Pulumi secret. */
+  signingSecret: pulumi.Input<string>;
+  /** The app's bot token (xoxb-…), with the scopes chat:write, im:write, users:read and users:read.email. Pass a Pulumi secret. */
+  botToken: pulumi.Input<string>;
 }
 
 /**
@@ -93,6 +103,12 @@ export interface HumanApprovalWorkflowArgs {
    * approver). Set or unset, not an Input: it decides whether the Secrets Manager secret exists (its fields are Inputs).
    */
   signIn?: SignInSettings;
+  /**
+   * Slack decisions: each asked approver also gets a direct message with Approve and Reject, verified by Slack's
+   * signature and the approver's Slack identity. Set or unset, not an Input: it decides whether the Secrets Manager
+   * secret and the Slack route exist (its fields are Inputs). Unset: nothing of Slack is deployed.
+   */
+  slack?: SlackSettings;
   /**
    * Minutes before expiry at which approvers who have not voted are reminded (an EventBridge schedule); empty or
    * unset: none. A plain list: whether the reminder schedule exists, and how often it runs, depends on it.
@@ -254,13 +270,14 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       ALLOW_SELF_APPROVAL: pulumi.output(args.allowSelfApproval ?? WORKFLOW_DEFAULTS.allowSelfApproval).apply(String),
     };
     const signIn = args.signIn ? createSignInSecret(name, args.signIn, this) : undefined;
+    const slack = args.slack ? createSlackSecret(name, args.slack, this) : undefined;
     // Named on every page and email subject, so nobody approves prod believing it is dev.
     const stackLabel = pulumi.getStack();
-    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret })), {
+    const decisionFunction = lambdaFunction("decision", "decision", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, signIn?.secretArn, slack?.secretArn]).apply(([tableArn, topicArn, logsArn, signInSecret, slackSecret]) => decisionPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, signInSecret, slackSecret })), {
       description: "Human approval: serves review pages and records votes",
       // API Gateway REST waits at most 29 s; the SDK clients' budgets fit inside this (functions/shared/awsClients.ts).
       timeout: DECISION_TIMEOUT_SECONDS,
-      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment },
+      environment: { TABLE_NAME: table.name, TOPIC_ARN: topic.arn, APPROVER_EMAILS: approverSettings.APPROVER_EMAILS, STACK_LABEL: stackLabel, ...signIn?.environment, ...slack?.environment },
       reservedConcurrentExecutions: args.decisionReservedConcurrency ?? WORKFLOW_DEFAULTS.decisionReservedConcurrency,
     });
 
@@ -268,6 +285,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
     const endpoint = DECISION_ENDPOINTS[transport](name, {
       decisionFunction,
       throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
+      ...(slack ? { routes: [...DECISION_ROUTES, SLACK_ROUTE] } : {}),
     }, this);
 
     // Links are MACs made with this key inside KMS (functions/shared/links.ts). Its policy lets only the
@@ -283,7 +301,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     const approvalTimeoutSeconds = pulumi.output(args.approvalTimeoutMinutes ?? WORKFLOW_DEFAULTS.approvalTimeoutMinutes).apply((minutes) => minutes * 60);
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
-    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
+    const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn, slack?.secretArn]).apply(([tableArn, topicArn, logsArn, keyArn, slackSecret]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn, slackSecret })), {
       description: "Human approval: stores an approval request and emails each approver their link",
       timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
       executionRole: requestRole,
@@ -298,6 +316,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         STACK_LABEL: stackLabel,
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
+        ...slack?.environment,
       },
     });
 

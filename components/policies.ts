@@ -37,18 +37,24 @@ function writeOwnLogs(logGroupArn: string): PolicyStatement {
   return { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` };
 }
 
-export function requestApprovalPolicy(arns: { table: string; topic: string; logGroup: string; linkKey: string }): PolicyDocument {
+export function requestApprovalPolicy(arns: { table: string; topic: string; logGroup: string; linkKey: string; slackSecret?: string }): PolicyDocument {
   return document(
     // PutItem (conditional create, link items), GetItem (a retried invocation, expiry), UpdateItem (mark emailed, new token).
     { Sid: "StoreApprovalRequests", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: arns.table },
     { Sid: "EmailApprovers", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
     // Links are MACs made inside KMS: this role is the only principal that can make one.
     { Sid: "MakeApproverLinks", Effect: "Allow", Action: ["kms:GenerateMac"], Resource: arns.linkKey },
+    ...readSlackSecret(arns.slackSecret),
     writeOwnLogs(arns.logGroup),
   );
 }
 
-export function decisionPolicy(arns: { table: string; topic: string; logGroup: string; signInSecret?: string }): PolicyDocument {
+/** With Slack: the one secret holding the app's signing secret and bot token. */
+function readSlackSecret(slackSecret: string | undefined): PolicyStatement[] {
+  return slackSecret ? [{ Sid: "ReadSlackSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: slackSecret }] : [];
+}
+
+export function decisionPolicy(arns: { table: string; topic: string; logGroup: string; signInSecret?: string; slackSecret?: string }): PolicyDocument {
   return document(
     // GetItem (link, request), PutItem (version-conditioned replace of the request). No Scan, no Query.
     { Sid: "ReadAndDecideApprovalRequests", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: arns.table },
@@ -58,6 +64,7 @@ export function decisionPolicy(arns: { table: string; topic: string; logGroup: s
     { Sid: "NotifyOutcome", Effect: "Allow", Action: ["sns:Publish"], Resource: arns.topic },
     // With sign-in: the OpenID client secret, this one secret only (its value, nothing about other secrets).
     ...(arns.signInSecret ? [{ Sid: "ReadSignInClientSecret", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: arns.signInSecret }] : []),
+    ...readSlackSecret(arns.slackSecret),
     writeOwnLogs(arns.logGroup),
   );
 }

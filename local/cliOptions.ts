@@ -15,6 +15,8 @@ export interface CliOptions {
   host: string;
   /** Approvers sign in first, at a local OpenID provider (oidc-provider on 127.0.0.1). */
   signIn: boolean;
+  /** Approvers also get a Slack direct message, in a local Slack stand-in (set only when on). */
+  slack?: true;
   verbose: boolean;
   help: boolean;
   /** The local stack's approverEmails, lower case. */
@@ -68,6 +70,9 @@ Options:
   --sign-in                 approvers sign in first, with OpenID Connect, at a local
                             OpenID provider (oidc-provider on 127.0.0.1): one account
                             per approver, password "local"
+  --slack                   approvers also decide in Slack: a local Slack stand-in
+                            shows each approver's direct messages on a page whose
+                            buttons send signed interaction payloads
   --serve                   keep running; start more executions with POST /executions
   --verbose                 print the handlers' JSON log lines
   --help                    show this help
@@ -112,6 +117,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
         "requested-by": { type: "string" },
         "allow-self-approval": { type: "boolean", default: false },
         "sign-in": { type: "boolean", default: false },
+        slack: { type: "boolean", default: false },
         "timeout-minutes": { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
@@ -171,6 +177,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
     port,
     host,
     signIn: values["sign-in"] ?? false,
+    ...(values.slack ? { slack: true as const } : {}),
     verbose: values.verbose ?? false,
     help: values.help ?? false,
     approverEmails,

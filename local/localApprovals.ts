@@ -21,6 +21,7 @@ import { runInvocation } from "./invocations";
 import { localAwsEnvironment } from "./environment";
 import { startGateway, type LocalRoute } from "./gateway";
 import { startLocalOpenIdProvider, type LocalAccount, type LocalOpenIdProvider } from "./openIdProvider";
+import { SlackStandIn } from "./slackStandIn";
 import { runExecution, type ExecutionOutcome } from "./stepFunctions";
 
 export interface LocalApprovalsOptions {
@@ -46,6 +47,8 @@ export interface LocalApprovalsOptions {
    * `true`: one account per approver, plus `someone@example.com`, who is not one.
    */
   signIn?: boolean | { accounts: LocalAccount[] };
+  /** Slack decisions, against a Slack stand-in in this process: every approver (and the requester) is a member. */
+  slack?: boolean | { members: string[] };
   /** Run the sweeper (the deployed stack's `sweepIntervalMinutes` schedule) every this many seconds; unset: only on demand (`sweep()`, `POST /sweep`). */
   sweepIntervalSeconds?: number;
 }
@@ -91,6 +94,8 @@ export interface LocalApprovals {
   dynamoDbEndpoint: string;
   /** With sign-in: the local OpenID provider (its issuer, accounts and password). */
   openIdProvider?: LocalOpenIdProvider;
+  /** With Slack: the Slack stand-in (its page of direct messages at `origin`). */
+  slack?: SlackStandIn;
   /** Runs the sweeper once, as the deployed schedule does: unfinished deliveries are completed. */
   sweep(): Promise<SweepResult>;
   /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
@@ -120,6 +125,7 @@ export const DEFAULT_LOCAL_APPROVER = "approver@example.com";
 export const LOCAL_OUTSIDER = "someone@example.com";
 const LOCAL_CLIENT_ID = "human-approval-local";
 const LOCAL_SIGN_IN_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-sign-in-AbCdEf";
+const LOCAL_SLACK_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-slack-AbCdEf";
 
 let running = false;
 
@@ -231,6 +237,19 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       Object.assign(decisionEnvironment, { SIGN_IN_ISSUER: openIdProvider.issuer, SIGN_IN_CLIENT_ID: LOCAL_CLIENT_ID, SIGN_IN_SECRET_ARN: LOCAL_SIGN_IN_SECRET_ARN });
       decide = createDecisionHandler({ ...decisionDependencies(decisionEnvironment), logger: logger("decision") });
     }
+    // Slack: the stand-in's Web API for both functions (SLACK_API_URL), its secret in the Secrets Manager stand-in.
+    let slack: SlackStandIn | undefined;
+    const slackEnvironment: Record<string, string> = {};
+    if (options.slack) {
+      slack = new SlackStandIn(options.slack === true ? options.approverEmails ?? [DEFAULT_LOCAL_APPROVER] : options.slack.members);
+      await slack.listen();
+      cleanups.push(() => slack!.close());
+      slack.callbackUrl = gateway.callbackUrl;
+      standIn.secrets.set(LOCAL_SLACK_SECRET_ARN, slack.secretString);
+      Object.assign(slackEnvironment, { SLACK_SECRET_ARN: LOCAL_SLACK_SECRET_ARN, SLACK_API_URL: slack.apiUrl });
+      Object.assign(decisionEnvironment, slackEnvironment);
+      decide = createDecisionHandler({ ...decisionDependencies(decisionEnvironment), logger: logger("decision") });
+    }
     // Closed first: executions still waiting for a decision are aborted.
     const runningExecutions = new Set<() => void>();
     let closing = false;
@@ -250,6 +269,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         AUDIT_RETENTION_DAYS: "90",
         EMAIL_SUBJECT: options.emailSubject,
         ...stackLabel,
+        ...slackEnvironment,
       }),
       logger: logger("request-approval"),
     });
@@ -375,6 +395,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       dynamoDbEndpoint: db.endpoint,
       stackOutputs,
       ...(openIdProvider ? { openIdProvider } : {}),
+      ...(slack ? { slack } : {}),
       close,
     };
   } catch (error) {

@@ -210,6 +210,8 @@ async function main(argv: string[]): Promise<number> {
     // As the component names the stack on every page and subject: here, the local mode.
     stackLabel: "local",
     // One account per approver, the requester, and someone who is neither (to see the 403 page).
+    // Every approver and the requester are members of the local workspace.
+    ...(options.slack ? { slack: { members: [...new Set([...options.approverEmails, ...(options.requestedBy ? [options.requestedBy] : [])])] } } : {}),
     ...(options.signIn ? { signIn: { accounts: [...new Set([...options.approverEmails, ...(options.requestedBy ? [options.requestedBy] : []), LOCAL_OUTSIDER])].map((login) => ({ login })) } } : {}),
     handlerLog: options.verbose ? (line) => console.log(line) : (line) => appendFileSync(logFile, line + "\n"),
     onExecution: (execution) => {
@@ -243,6 +245,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(`  sign-in: approvers sign in at a local OpenID provider, ${provider.issuer} (oidc-provider), before a link opens`);
     console.log(`    accounts: ${provider.accounts.map((account) => account.login).join(", ")}; password: ${provider.password}`);
     console.log(`    (${LOCAL_OUTSIDER} is no approver: signing in with it, or with another approver's account, shows who the link is for, and decides nothing)`);
+  }
+  if (local.slack) {
+    console.log(`  Slack: each approver also gets a direct message in a local Slack stand-in; open ${local.slack.origin}/ to see them and press Approve or Reject`);
+    console.log("    (each button sends Slack's interaction payload, signed with the app's signing secret, to <callbackUrl>/slack/interactions)");
   }
   if (!options.verbose) console.log(`  handler logs: ${shownPath(logFile)}`);
   if (options.serve) {

@@ -34,8 +34,8 @@ function encodeBody(transport: Transport, request: PlainHttpRequest, contentType
 }
 
 const requestIdOf = (path: string) => /\/requests\/([^/]+)$/.exec(path)?.[1];
-/** The route a path matches, as the gateways name it: the review link, or the sign-in callback. */
-const routeOf = (path: string) => (/^\/auth\/callback\/?$/.test(path) ? "/auth/callback" : "/requests/{id}");
+/** The route a path matches, as the gateways name it: the review link, the sign-in callback, or Slack's interactions. */
+const routeOf = (path: string) => (/^\/auth\/callback\/?$/.test(path) ? "/auth/callback" : /^\/slack\/interactions\/?$/.test(path) ? "/slack/interactions" : "/requests/{id}");
 /** The host the request was sent to (the local gateway's own), else the transport's fake domain. */
 const hostIn = (headers: Record<string, string> | undefined) => Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1];
 

@@ -39,6 +39,11 @@ export interface StackConfig {
     /** Only ever a Pulumi secret; the component stores it in Secrets Manager. */
     clientSecret: pulumi.Output<string>;
   };
+  /** Slack decisions; absent unless both secrets are set. Both only ever Pulumi secrets, stored in Secrets Manager. */
+  slack?: {
+    signingSecret: pulumi.Output<string>;
+    botToken: pulumi.Output<string>;
+  };
   /** Minutes before expiry at which approvers who have not voted get a reminder (largest first). */
   reminderMinutesBeforeExpiry: number[];
   /** How often the sweeper completes unfinished deliveries (an EventBridge schedule), in minutes. */
@@ -75,6 +80,8 @@ export const CONFIG_KEYS = {
   signInIssuer: { default: undefined, description: "https URL of an OpenID Connect issuer; approvers sign in there before they can see or decide a request. Unset: sign-in off." },
   signInClientId: { default: undefined, description: "The OpenID client registered for this stack; required with signInIssuer." },
   signInClientSecret: { default: undefined, description: "The client's secret (pulumi config set --secret); required with signInIssuer. Stored in AWS Secrets Manager." },
+  slackSigningSecret: { default: undefined, description: "The Slack app's signing secret (pulumi config set --secret); with slackBotToken, approvers also decide in Slack. Stored in AWS Secrets Manager." },
+  slackBotToken: { default: undefined, description: "The Slack app's bot token, xoxb-… (pulumi config set --secret); with slackSigningSecret, approvers also decide in Slack. Stored in AWS Secrets Manager." },
   reminderMinutesBeforeExpiry: { default: undefined, description: "List of minutes before expiry at which approvers who have not voted are reminded, e.g. [60, 10]. Unset: no reminders." },
   sweepIntervalMinutes: { default: WORKFLOW_DEFAULTS.sweepIntervalMinutes, description: "Minutes between runs of the sweeper, which delivers every settled vote whose delivery did not finish (a lost reply, a crash, throttling), 1 to 60." },
   alarmEmail: { default: undefined, description: "Email address for CloudWatch alarms (failed or timed-out executions, function errors and throttles, 5xx, SNS delivery failures). Unset: no alarms." },
@@ -96,7 +103,7 @@ export class StackConfigError extends Error {
 export type RawStackConfig = Partial<Record<ConfigKey, string>>;
 
 /** The secret config values, read as Pulumi secrets (outputs), never as plain strings. */
-export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret"];
+export const SECRET_KEYS: readonly ConfigKey[] = ["signInClientSecret", "slackSigningSecret", "slackBotToken"];
 
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\x21-\x7E]{1,512}$/;
@@ -279,6 +286,12 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     if (clientId === undefined) read.problems.push("human-approval:signInClientId is not set: sign-in needs the OpenID client id registered for this stack.");
     if (!secretSet) read.problems.push("human-approval:signInClientSecret is not set: sign-in needs the client secret, set with pulumi config set --secret human-approval:signInClientSecret <secret>.");
   }
+  // Slack needs both secrets; one without the other is a mistake, not "Slack off".
+  const slackSet = { slackSigningSecret: read.value("slackSigningSecret") !== undefined, slackBotToken: read.value("slackBotToken") !== undefined };
+  if (slackSet.slackSigningSecret !== slackSet.slackBotToken) {
+    const missing = slackSet.slackSigningSecret ? "slackBotToken" : "slackSigningSecret";
+    read.problems.push(`human-approval:${missing} is not set: Slack needs both slackSigningSecret and slackBotToken, set with pulumi config set --secret human-approval:${missing} <value> (or unset the other to leave Slack off).`);
+  }
   if (config.approverEmails.length > 0 && !read.bad.has("requiredApprovals") && !read.bad.has("approverEmails") && config.requiredApprovals > config.approverEmails.length) {
     read.problems.push(`human-approval:requiredApprovals is "${config.requiredApprovals}": it must be at most the number of approverEmails (${config.approverEmails.length}), or no request could ever be approved.`);
   }
@@ -375,6 +388,9 @@ export function loadStackConfig(given?: pulumi.Config, projectRoot = findProject
     if (problems.length > 0 || !parsed) throw new StackConfigError(problems);
     if (parsed.signIn === undefined && raw.signInIssuer && secrets.has("signInClientSecret")) {
       parsed.signIn = { issuer: raw.signInIssuer.trim().replace(/\/+$/, ""), clientId: raw.signInClientId!.trim(), clientSecret: secrets.get("signInClientSecret")! };
+    }
+    if (secrets.has("slackSigningSecret") && secrets.has("slackBotToken")) {
+      parsed.slack = { signingSecret: secrets.get("slackSigningSecret")!, botToken: secrets.get("slackBotToken")! };
     }
     return parsed;
   } catch (error) {

@@ -7,6 +7,8 @@ export interface DecisionEndpointArgs {
   decisionFunction: aws.lambda.Function;
   /** Requests per second and burst, for transports that can throttle. */
   throttle: { rateLimit: pulumi.Input<number>; burstLimit: pulumi.Input<number> };
+  /** The routes to serve; default DECISION_ROUTES (Slack adds its own when it is on). */
+  routes?: readonly DecisionRoute[];
 }
 
 /** What every transport gives back. */

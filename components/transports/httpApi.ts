@@ -7,7 +7,7 @@ import { DECISION_ROUTES, routeResource, routeSourceArnSuffix, type DecisionEndp
  * with payload format 2.0 (the provider's default is 1.0), on an auto-deployed
  * `$default` stage with throttling.
  */
-export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionFunction, throttle }, parent) => {
+export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionFunction, throttle, routes = DECISION_ROUTES }, parent) => {
   const opts = { parent };
   const api = new aws.apigatewayv2.Api(`${name}-http-api`, {
     protocolType: "HTTP",
@@ -20,7 +20,7 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     integrationMethod: "POST",
     payloadFormatVersion: "2.0",
   }, opts);
-  for (const route of DECISION_ROUTES) {
+  for (const route of routes) {
     for (const method of route.methods) {
       const [routeName, routeOpts] = routeResource(name, route, method.toLowerCase(), parent);
       new aws.apigatewayv2.Route(routeName, {
@@ -37,7 +37,7 @@ export const createHttpApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     defaultRouteSettings: { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit },
   }, opts);
   // This API, each route only (any stage).
-  for (const route of DECISION_ROUTES) {
+  for (const route of routes) {
     const [permissionName, permissionOpts] = routeResource(name, route, "invoke", parent);
     new aws.lambda.Permission(permissionName, {
       action: "lambda:InvokeFunction",

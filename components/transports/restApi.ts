@@ -15,7 +15,7 @@ const EARLIER_PATH_RESOURCE_NAMES: Record<string, string> = { "/requests": "requ
  * proxy integration (payload 1.0), a stage with throttling and no data tracing.
  * No `aws.apigateway.Account`: it is account-wide and belongs to no one stack.
  */
-export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionFunction, throttle }, parent) => {
+export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionFunction, throttle, routes = DECISION_ROUTES }, parent) => {
   const opts = { parent };
   const api = new aws.apigateway.RestApi(`${name}-rest-api`, {
     description: "Human approval: review pages and decisions",
@@ -34,7 +34,7 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
     return resource;
   };
 
-  const integrations = DECISION_ROUTES.flatMap((route) => {
+  const integrations = routes.flatMap((route) => {
     const resource = resourceFor(route.path);
     const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true] as const);
     return route.methods.map((httpMethod) => {
@@ -61,7 +61,7 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
   // A Deployment is a snapshot: redeploy whenever the routes or their target change.
   const routesFingerprint = pulumi
     .all([decisionFunction.invokeArn, ...integrations.map((integration) => integration.id)])
-    .apply((parts) => createHash("sha256").update(JSON.stringify([DECISION_ROUTES, ...parts])).digest("hex"));
+    .apply((parts) => createHash("sha256").update(JSON.stringify([routes, ...parts])).digest("hex"));
   const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
     restApi: api.id,
     description: "Managed by Pulumi",
@@ -88,7 +88,7 @@ export const createRestApiEndpoint: DecisionEndpointFactory = (name, { decisionF
   }, opts);
 
   // This API, this stage, each route only.
-  for (const route of DECISION_ROUTES) {
+  for (const route of routes) {
     const [permissionName, permissionOpts] = routeResource(name, route, "invoke", parent);
     new aws.lambda.Permission(permissionName, {
       action: "lambda:InvokeFunction",

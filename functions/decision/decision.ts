@@ -11,6 +11,7 @@ import { isTransientAwsError } from "./rules";
 import { SignInSecretUnavailableError } from "./signIn/clientSecret";
 import { ProviderUnavailableError } from "./signIn/openIdClient";
 import type { OpenIdSignIn, VerifiedApprover } from "./signIn/signIn";
+import { handleSlackInteraction, type SlackDependencies } from "./slack/route";
 
 export interface DecisionDependencies extends SettleDependencies {
   /** The stack's approvers now (config `approverEmails`), lower case: a removed approver's link stops working. */
@@ -19,6 +20,8 @@ export interface DecisionDependencies extends SettleDependencies {
   signIn?: OpenIdSignIn;
   /** The stack that asks (STACK_LABEL, e.g. "prod"), named on every page. */
   stackLabel?: string;
+  /** Slack (stack config `slackSigningSecret` and `slackBotToken`); absent: `/slack/interactions` is 404. */
+  slack?: SlackDependencies;
 }
 
 /** The response shape that API Gateway (payload 1.0 and 2.0) and Function URLs all accept. */
@@ -193,6 +196,7 @@ export async function handleDecisionEvent(deps: DecisionDependencies, event: unk
     return toHttpResponse({ kind: "invalid", statusCode: 400, message: "This endpoint only answers HTTP requests." }, false, "GET", deps.now(), deps);
   }
   const http = normalised.request;
+  if (http.slackInteractions && deps.slack) return handleSlackInteraction(deps, deps.slack, http);
   let outcome: Outcome;
   let cookies: string[] | undefined;
   try {

@@ -17,6 +17,8 @@ export interface HttpRequest {
   linkId?: string;
   /** The path is the sign-in callback, `/auth/callback` (only answered when sign-in is on). */
   signInCallback: boolean;
+  /** The path is Slack's interactivity endpoint, `/slack/interactions` (only answered when Slack is on). */
+  slackInteractions?: boolean;
   /**
    * The endpoint's public base URL as the client reached it, e.g. `https://<api>.execute-api.<region>.amazonaws.com/approvals`:
    * the host the gateway names (`requestContext.domainName`) and any stage prefix; what `callbackUrl` is.
@@ -41,6 +43,9 @@ export type NormalisedEvent = { ok: true; request: HttpRequest } | { ok: false; 
 export const MAX_BODY_BYTES = 16 * 1024;
 const REQUEST_PATH = /\/requests\/([^/]*)\/?$/;
 const SIGN_IN_CALLBACK_PATH = /\/auth\/callback\/?$/;
+const SLACK_INTERACTIONS_PATH = /\/slack\/interactions\/?$/;
+/** Slack's interaction payloads echo the whole message (blocks and all): far larger than a decision form. */
+export const MAX_SLACK_BODY_BYTES = 256 * 1024;
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 type Json = Record<string, unknown>;
@@ -62,11 +67,11 @@ function queryFromRawString(raw: string | undefined): Record<string, string> {
   return record;
 }
 
-function decodeBody(event: Json): { body: string; bodyTooLarge: boolean } {
+function decodeBody(event: Json, path: string): { body: string; bodyTooLarge: boolean } {
   const raw = asString(event.body);
   if (!raw) return { body: "", bodyTooLarge: false };
   const bytes = event.isBase64Encoded === true ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
-  if (bytes.length > MAX_BODY_BYTES) return { body: "", bodyTooLarge: true };
+  if (bytes.length > (SLACK_INTERACTIONS_PATH.test(path) ? MAX_SLACK_BODY_BYTES : MAX_BODY_BYTES)) return { body: "", bodyTooLarge: true };
   return { body: bytes.toString("utf8"), bodyTooLarge: false };
 }
 
@@ -101,12 +106,13 @@ function fromPayloadV1(event: Json): HttpRequest {
     path,
     linkId: linkIdFrom(path, event.pathParameters),
     signInCallback: SIGN_IN_CALLBACK_PATH.test(path),
+    slackInteractions: SLACK_INTERACTIONS_PATH.test(path),
     // requestContext.path is what the client asked for, the stage (or custom domain base path) included.
     publicBaseUrl: publicBaseUrlOf(context, headers, asString(context.path) ?? path),
     query: stringRecord(event.queryStringParameters, false),
     headers,
     cookies: headers.cookie ? [headers.cookie] : [],
-    ...decodeBody(event),
+    ...decodeBody(event, path),
     sourceIp: asString(identity.sourceIp),
     gatewayRequestId: asString(context.requestId),
   };
@@ -125,11 +131,12 @@ function fromPayloadV2(event: Json, http: Json): HttpRequest {
     path,
     linkId: linkIdFrom(path, event.pathParameters),
     signInCallback: SIGN_IN_CALLBACK_PATH.test(path),
+    slackInteractions: SLACK_INTERACTIONS_PATH.test(path),
     publicBaseUrl: publicBaseUrlOf(context, headers, path),
     query: queryFromRawString(asString(event.rawQueryString)),
     headers,
     cookies: cookies.length > 0 ? cookies : headers.cookie ? [headers.cookie] : [],
-    ...decodeBody(event),
+    ...decodeBody(event, path),
     sourceIp: asString(http.sourceIp),
     gatewayRequestId: asString(context.requestId),
   };

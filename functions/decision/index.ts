@@ -12,6 +12,7 @@ import { DynamoDbRequestStore } from "../shared/requestStore";
 import { handleDecisionEvent, type DecisionDependencies } from "./decision";
 import { secretsManagerSecret } from "./signIn/clientSecret";
 import { OpenIdSignIn } from "./signIn/signIn";
+import { slackFromEnvironment, slackOutcomeAnnouncer } from "../shared/slack/environment";
 
 /**
  * Sign-in when the stack configures it (SIGN_IN_ISSUER): the issuer, the client id, and the ARN of the
@@ -28,6 +29,7 @@ export function signInFromEnvironment(env: Environment): OpenIdSignIn | undefine
 
 export function dependenciesFromEnvironment(env: Environment): DecisionDependencies {
   const signIn = signInFromEnvironment(env);
+  const slack = slackFromEnvironment(env);
   return {
     store: new DynamoDbRequestStore(requireEnv(env, "TABLE_NAME", "the name of the approval requests table")),
     workflow: stepFunctionsWorkflow(),
@@ -38,6 +40,7 @@ export function dependenciesFromEnvironment(env: Environment): DecisionDependenc
     now: () => new Date(),
     logger: createLogger({ service: "decision", level: env.LOG_LEVEL }),
     ...(signIn ? { signIn } : {}),
+    ...(slack ? { slack, announceOutcome: slackOutcomeAnnouncer(slack.api, stackLabelFromEnvironment(env)) } : {}),
   };
 }
 

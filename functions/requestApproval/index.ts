@@ -14,6 +14,7 @@ import { stepFunctionsWorkflow } from "../shared/delivery";
 import { createLogger, describeError } from "../shared/logger";
 import { noticePublisher, snsPublisher, type Publish } from "../shared/publisher";
 import { DynamoDbRequestStore } from "../shared/requestStore";
+import { slackFromEnvironment, slackOutcomeAnnouncer } from "../shared/slack/environment";
 import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
 import { pendingRequestsFromIndex, reminderMinutesFromEnvironment, sendReminders, type ReminderDependencies } from "./reminders";
@@ -37,6 +38,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
   const kms = awsApi(KMS, KMS_BUDGET);
   const stepFunctions = awsApi(STEP_FUNCTIONS, STEP_FUNCTIONS_BUDGET);
   const store = new DynamoDbRequestStore(tableName, awsApi(DYNAMODB, REQUEST_FUNCTION_DYNAMODB_BUDGET));
+  const slack = slackFromEnvironment(env);
   return {
     store,
     publish: labelledPublisher(snsPublisher(topicArn), stackLabelFromEnvironment(env)),
@@ -64,6 +66,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
     },
     now: () => new Date(),
     logger: createLogger({ service: "request-approval", level: env.LOG_LEVEL }),
+    ...(slack ? { slack: { api: slack.api, stackLabel: stackLabelFromEnvironment(env) }, announceOutcome: slackOutcomeAnnouncer(slack.api, stackLabelFromEnvironment(env)) } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from "../shared/logger";
 import type { Publish } from "../shared/publisher";
 import type { RequestStore } from "../shared/requestStore";
 import { InvalidApprovalRequest, type ExpiryPayload, type RequestApprovalPayload } from "./payload";
+import { askInSlack, type SlackAskDependencies } from "./slackAsk";
 import { inputDigest, summariseInput } from "./summary";
 
 export interface RequestApprovalDependencies {
@@ -28,6 +29,10 @@ export interface RequestApprovalDependencies {
   allowSelfApproval: boolean;
   now(): Date;
   logger: Logger;
+  /** Slack (when the stack configures it): each asked approver also gets a direct message. */
+  slack?: SlackAskDependencies["slack"];
+  /** Tells the outcome in Slack too (expiry, withdrawal, the sweeper's deliveries). */
+  announceOutcome?: (request: ApprovalRequest, context: { now(): Date; logger: Logger }) => Promise<void>;
 }
 
 /** What the function returns: it lands in the execution history (`TaskSubmitted`), so it holds no link. */
@@ -172,12 +177,14 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
     await deps.store.markNotified(request.id, requesterKey(requester));
     emailsSent++;
   }
+  const slackMessagesSent = deps.slack ? await askInSlack({ ...deps, slack: deps.slack }, request, (approver) => linkOf(request, approver), now) : 0;
   deps.logger.info("Approval requested", {
     ...logFields,
     outcome: stored.created ? "requested" : "requested-on-retry",
     approvers: request.approvers.length,
     requiredApprovals: request.requiredApprovals,
     emailsSent,
+    ...(deps.slack ? { slackMessagesSent } : {}),
     expiresAt: request.expiresAt,
     durationMs: Date.now() - started,
   });
@@ -186,7 +193,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
 }
 
 /** The workflow took its timeout path: close the request and tell the approvers. */
-export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "store" | "publish" | "approverEmails" | "now" | "logger">, payload: ExpiryPayload): Promise<{ requestRef: string; status: string }> {
+export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "store" | "publish" | "approverEmails" | "now" | "logger" | "announceOutcome">, payload: ExpiryPayload): Promise<{ requestRef: string; status: string }> {
   const requestRef = requestRefFor(payload.execution.id);
   for (let attempt = 0; attempt < 5; attempt++) {
     const request = await deps.store.get(requestRef);
@@ -198,6 +205,7 @@ export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "stor
     for (const effect of step.effects) {
       if (effect.type === "notifyOutcome") await deps.publish(composeOutcomeNotice(step.next, effect.recipients, now));
     }
+    await deps.announceOutcome?.(step.next, deps).catch(() => undefined); // logged by the announcer; the email went
     deps.logger.info("Approval request expired", { requestRef, outcome: "expired", votes: request.votes.length });
     return { requestRef, status: step.next.status };
   }

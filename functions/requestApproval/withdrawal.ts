@@ -32,6 +32,8 @@ export interface WithdrawalDependencies {
   describeExecution?: (executionArn: string) => Promise<ExecutionDescription>;
   now(): Date;
   logger: Logger;
+  /** Tells the outcome in Slack too (every asked approver's message). */
+  announceOutcome?: (request: ApprovalRequest, context: { now(): Date; logger: Logger }) => Promise<void>;
 }
 
 export const ENDED_STATUSES = ["ABORTED", "FAILED", "TIMED_OUT"] as const;
@@ -121,6 +123,7 @@ export async function recordExecutionEnd(deps: WithdrawalDependencies, payload: 
         deps.logger.warn("Outcome notice not sent", { ...logFields, errorName: (error as Error).name });
       }
     }
+    if (step.effects.length > 0) await deps.announceOutcome?.(step.next, deps).catch(() => undefined); // logged by the announcer
     deps.logger.info(ended.status === "ABORTED" ? "Approval request withdrawn" : "Approval request closed: the execution ended", {
       ...logFields,
       outcome: step.next.status.toLowerCase(),

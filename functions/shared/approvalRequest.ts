@@ -15,6 +15,9 @@ export type RequestStatus = "PENDING" | "SETTLING" | "APPROVED" | "REJECTED" | "
 /** What an approver chose; the wire format the state machine's Choice reads. */
 export type Decision = "approved" | "rejected";
 
+/** How a vote reached the stack: the approver's link (email), or a button in their Slack direct message. */
+export type VoteChannel = "email" | "slack";
+
 /** One approver's vote, as recorded. */
 export interface Vote {
   approver: string;
@@ -25,8 +28,10 @@ export interface Vote {
   inputDigest?: string;
   sourceIp?: string;
   userAgent?: string;
-  /** With sign-in: the issuer that verified `approver`. */
+  /** With sign-in: the issuer that verified `approver`; from Slack: `slack:<team id>`. */
   verifiedBy?: string;
+  /** Set for Slack votes; a vote without it came through the approver's link. */
+  channel?: VoteChannel;
 }
 
 /** The output handed to the waiting task (`$.approval`); DESIGN.md's contract. */
@@ -37,7 +42,7 @@ export interface ApprovalOutput {
   decidedAt: string;
   comment: string;
   /** Every vote, oldest first. */
-  approvals: Array<{ approver: string; decision: Decision; decidedAt: string; comment: string }>;
+  approvals: Array<{ approver: string; decision: Decision; decidedAt: string; comment: string; channel?: VoteChannel; verifiedBy?: string }>;
   requestRef: string;
   inputDigest: string;
   verifiedBy?: string;
@@ -86,12 +91,26 @@ export interface ApprovalRequest {
   /** Addresses whose email went out (approvers, and `requester:<address>` for the requester's notice). */
   notified: string[];
   settlement?: Settlement;
+  /** Slack direct messages sent for this request (only when the stack has Slack): who each reached, and where. */
+  slackMessages?: SlackMessageRecord[];
   /** When the workflow's receipt of the settlement was confirmed. */
   deliveredAt?: string;
   /** Why the request ended without the workflow receiving its settlement. */
   closedReason?: string;
   /** DynamoDB TTL, epoch seconds: expiresAt plus the audit retention. */
   ttl: number;
+}
+
+/**
+ * One approver's Slack direct message: the channel and ts to update it, and the Slack user it was sent to.
+ * `unreached` says why there is none (no member with that address, Slack unavailable); email still reached them.
+ */
+export interface SlackMessageRecord {
+  approver: string;
+  channel?: string;
+  ts?: string;
+  userId?: string;
+  unreached?: string;
 }
 
 /** The item that maps one approver's link to the request; its key is a one-way hash of the link id. */

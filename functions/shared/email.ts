@@ -104,7 +104,7 @@ function fingerprintLines(request: ApprovalRequest): string[] {
   return fingerprint ? [`Fingerprint: ${fingerprint} (the start of the input's SHA-256; the review page shows the same)`] : [];
 }
 
-function requestLines(request: ApprovalRequest, now: Date): string[] {
+export function requestLines(request: ApprovalRequest, now: Date): string[] {
   return [
     `Requested by: ${request.requestedBy ? oneLine(request.requestedBy) : `not stated (started by the workflow ${request.stateMachineName})`}`,
     `Expires:    ${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})`,

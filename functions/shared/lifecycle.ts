@@ -5,7 +5,7 @@
  * perform the effects. Every page, JSON answer and badge reads `effectiveState`, so they cannot disagree.
  */
 import { normaliseAddress } from "./address";
-import type { ApprovalOutput, ApprovalRequest, Decision, Vote } from "./approvalRequest";
+import type { ApprovalOutput, ApprovalRequest, Decision, Vote, VoteChannel } from "./approvalRequest";
 import { DECISION_TIMEOUT_SECONDS } from "./awsClients";
 import { canonicalJson } from "./canonicalJson";
 
@@ -43,6 +43,8 @@ export interface VoteEvent {
   sourceIp?: string;
   userAgent?: string;
   verifiedBy?: string;
+  /** Unset: the approver's link. */
+  channel?: VoteChannel;
 }
 
 /** What the workflow turned out to have received, after a SendTaskSuccess (or a check of its history). */
@@ -116,7 +118,7 @@ export function settlementOutput(request: ApprovalRequest, votes: Vote[], settli
     decidedBy: settling.approver,
     decidedAt: settling.decidedAt,
     comment: settling.comment,
-    approvals: votes.map(({ approver, decision, decidedAt, comment }) => ({ approver, decision, decidedAt, comment })),
+    approvals: votes.map(({ approver, decision, decidedAt, comment, channel, verifiedBy }) => ({ approver, decision, decidedAt, comment, channel: channel ?? "email", ...(verifiedBy ? { verifiedBy } : {}) })),
     requestRef: request.id,
     inputDigest: request.inputDigest,
     ...(settling.verifiedBy ? { verifiedBy: settling.verifiedBy } : {}),
@@ -154,6 +156,7 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
     ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),
     ...(event.userAgent ? { userAgent: event.userAgent } : {}),
     ...(event.verifiedBy ? { verifiedBy: event.verifiedBy } : {}),
+    ...(event.channel ? { channel: event.channel } : {}),
   };
   const votes = [...request.votes, cast];
   const approvals = votes.filter((existing) => existing.decision === "approved").length;

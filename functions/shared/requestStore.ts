@@ -2,7 +2,7 @@ import { marshall, unmarshall, type NativeAttributeValue } from "@aws-sdk/util-d
 import { randomUUID } from "node:crypto";
 import { awsApi, DYNAMODB, type AwsApi } from "./awsApi";
 import { DYNAMODB_BUDGET } from "./awsClients";
-import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type RequestStatus } from "./approvalRequest";
+import { linkKey, STATUS_INDEX, type ApprovalLink, type ApprovalRequest, type RequestStatus, type SlackMessageRecord } from "./approvalRequest";
 
 /**
  * The table of approval requests and links. Every change to a request is conditioned on the version
@@ -24,6 +24,10 @@ export interface RequestStore {
   save(request: ApprovalRequest, expectedVersion: number): Promise<boolean>;
   /** Records that `address` was emailed (so a retry does not email again). */
   markNotified(requestRef: string, address: string): Promise<void>;
+  /** Like markNotified, but says whether this call was the first to mark it: a message that must go at most once (Slack) goes only after a true. */
+  claimNotified(requestRef: string, key: string): Promise<boolean>;
+  /** Records an approver's Slack direct message (or why there is none). */
+  recordSlackMessage(requestRef: string, record: SlackMessageRecord): Promise<void>;
   /** A retried task attempt has a new token; the old one can no longer be answered. */
   replaceTaskToken(requestRef: string, taskToken: string): Promise<void>;
   /** Requests with a status, newest first, from the status index (no scan). */
@@ -113,6 +117,10 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async markNotified(requestRef: string, address: string) {
+    await this.claimNotified(requestRef, address);
+  }
+
+  async claimNotified(requestRef: string, address: string) {
     try {
       await this.updateItem(requestRef, {
         UpdateExpression: "SET notified = list_append(notified, :address), #version = #version + :one",
@@ -120,9 +128,21 @@ export class DynamoDbRequestStore implements RequestStore {
         ExpressionAttributeNames: { "#version": "version" },
         ExpressionAttributeValues: { ":address": [address], ":name": address, ":one": 1 },
       });
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error; // already marked: nothing to do
+      return false;
     }
+  }
+
+  async recordSlackMessage(requestRef: string, record: SlackMessageRecord) {
+    // The version moves on, so a lifecycle write that read the item before this one reads it again (and keeps it).
+    await this.updateItem(requestRef, {
+      UpdateExpression: "SET slackMessages = list_append(if_not_exists(slackMessages, :none), :record), #version = #version + :one",
+      ConditionExpression: "attribute_exists(id)",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":record": [record], ":none": [], ":one": 1 },
+    });
   }
 
   async replaceTaskToken(requestRef: string, taskToken: string) {

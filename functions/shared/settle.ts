@@ -20,6 +20,8 @@ export interface SettleDependencies {
   approverEmails: string[];
   now(): Date;
   logger: Logger;
+  /** Also tells the outcome where the request was asked besides email (Slack: every asked approver's message updated). */
+  announceOutcome?: (request: ApprovalRequest, context: { now(): Date; logger: Logger }) => Promise<void>;
 }
 
 /** Optimistic-lock retries: each loser of a race reads the request again and re-decides. */
@@ -71,5 +73,6 @@ export async function performEffects(deps: SettleDependencies, request: Approval
     // The decision stands whether or not the notice goes out; a lost notice is logged, not fatal.
     await deps.publish(composeOutcomeNotice(current, notice.recipients, deps.now())).catch((error) => deps.logger.warn("Outcome notice not sent", { requestRef: current.id, ...describeError(error) }));
   }
+  if (notices.length > 0) await deps.announceOutcome?.(current, deps).catch((error) => deps.logger.warn("Outcome not announced", { requestRef: current.id, ...describeError(error) }));
   return { request: current, answer };
 }

@@ -33,7 +33,7 @@ describe("decision handler (dynalite + AWS stand-in)", function () {
         assert.equal(output.comment, "Ship it");
         assert.equal(output.requestRef, approval.requestRef);
         assert.equal(output.inputDigest, inputDigest(input));
-        assert.deepEqual(output.approvals, [{ approver: APPROVER, decision: "approved", decidedAt: output.decidedAt, comment: "Ship it" }]);
+        assert.deepEqual(output.approvals, [{ approver: APPROVER, decision: "approved", decidedAt: output.decidedAt, comment: "Ship it", channel: "email" }]);
         assert.equal(approval.deliveries(), 1);
 
         const item = await harness.stored(approval.requestRef);

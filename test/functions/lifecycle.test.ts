@@ -93,8 +93,8 @@ describe("lifecycle: votes", () => {
       decidedAt: at(1000).toISOString(),
       comment: "ship it",
       approvals: [
-        { approver: ANN, decision: "approved", decidedAt: NOW.toISOString(), comment: "fine" },
-        { approver: BOB, decision: "approved", decidedAt: at(1000).toISOString(), comment: "ship it" },
+        { approver: ANN, decision: "approved", decidedAt: NOW.toISOString(), comment: "fine", channel: "email" },
+        { approver: BOB, decision: "approved", decidedAt: at(1000).toISOString(), comment: "ship it", channel: "email", verifiedBy: "https://login.example.com" },
       ],
       requestRef: first.id,
       inputDigest: first.inputDigest,

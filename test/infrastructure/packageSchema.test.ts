@@ -42,12 +42,12 @@ function inferSchema(): { schema: PackageSchema; typeDescriptions: Record<string
 /** Every argument the component takes and every output it gives: a removal or rename breaks other languages' programs. */
 const INPUTS = [
   "transport", "approverEmails", "requiredApprovals", "allowSelfApproval", "tableDeletionProtection", "approvalTimeoutMinutes", "logRetentionDays",
-  "auditRetentionDays", "emailSubject", "apiThrottle", "decisionReservedConcurrency", "approvedFunctionArn", "signIn", "reminderMinutesBeforeExpiry",
+  "auditRetentionDays", "emailSubject", "apiThrottle", "decisionReservedConcurrency", "approvedFunctionArn", "signIn", "slack", "reminderMinutesBeforeExpiry",
   "sweepIntervalMinutes", "alarmEmail", "alarmTopicArn", "namePrefix", "protectState", "deployerArn", "breakGlassRoleArn", "callerStateMachineNames",
 ];
 const OUTPUTS = ["transport", "callbackUrl", "stateMachineArn", "topicArn", "approvalsTableName", "requestFunctionArn", "approvalStates"];
 /** Arguments that decide which resources exist or their resource options: plain values in every language. */
-const PLAIN = ["transport", "approverEmails", "tableDeletionProtection", "reminderMinutesBeforeExpiry", "alarmEmail", "namePrefix", "protectState", "signIn"];
+const PLAIN = ["transport", "approverEmails", "tableDeletionProtection", "reminderMinutesBeforeExpiry", "alarmEmail", "namePrefix", "protectState", "signIn", "slack"];
 
 const camelCase = (snake: string) => snake.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 const pascalCase = (screaming: string) => screaming.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
@@ -83,7 +83,7 @@ describe("the package schema, as the Pulumi SDK's analyzer infers it", function 
   });
 
   it("types every nested argument as a named, described type with described fields", () => {
-    for (const name of ["apiThrottle", "signIn"]) {
+    for (const name of ["apiThrottle", "signIn", "slack"]) {
       const ref = component.inputProperties[name].$ref;
       assert.ok(ref, `${name} is not a named type`);
       const type = typeOf(ref);
