@@ -29,6 +29,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   deployerArn: config.deployerArn,
   breakGlassRoleArn: config.breakGlassRoleArn,
   signIn: config.signIn,
+  approvalPolicies: config.approvalPolicies,
   // The physical names this stack has always had (log groups, alarms).
   namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
 });

@@ -4,6 +4,7 @@ import type { Transport } from "../functions/decision/httpEvent";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
+import type { ApprovalPolicy } from "../functions/shared/policy";
 import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
@@ -77,6 +78,11 @@ export interface HumanApprovalWorkflowArgs {
   deployerArn?: string;
   /** An operator role that may also write the approvals table and subscribe approvers (a documented repair path). */
   breakGlassRoleArn?: string;
+  /**
+   * Named approval policies, their groups resolved to addresses (stacks/config.ts reads them from `approverGroups`
+   * and `approvalPolicies`); an execution's input names one with `policy`. Unset: today's one rule.
+   */
+  approvalPolicies?: Record<string, ApprovalPolicy>;
 }
 
 /**
@@ -206,6 +212,9 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     const approvalTimeoutSeconds = args.approvalTimeoutMinutes * 60;
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
+    // Only a stack with policies gets their settings: every other stack's resources stay as they were.
+    const policies = args.approvalPolicies && Object.keys(args.approvalPolicies).length > 0 ? args.approvalPolicies : undefined;
+    const timeoutOutcomes = Object.values(policies ?? {}).some((policy) => policy.onTimeout === "reject");
     const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn]).apply(([tableArn, topicArn, logsArn, keyArn]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn })), {
       description: "Human approval: stores an approval request and emails each approver their link",
       timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
@@ -221,6 +230,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         STACK_LABEL: stackLabel,
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
+        ...(policies ? { APPROVAL_POLICIES: JSON.stringify(policies) } : {}),
       },
     });
 
@@ -239,7 +249,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       type: "STANDARD",
       roleArn: stateMachineRole.arn,
       definition: pulumi.all([requestFunction.arn, partition, approvedFunctionArn]).apply(([requestFunctionArn, awsPartition, approvedArn]) =>
-        JSON.stringify(buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds, partition: awsPartition, approvedFunctionArn: approvedArn }), null, 2),
+        JSON.stringify(buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds, partition: awsPartition, approvedFunctionArn: approvedArn, ...(timeoutOutcomes ? { timeoutOutcomes } : {}) }), null, 2),
       ),
       // ERROR level without execution data: no input, output or task token reaches the logs.
       loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` },
@@ -265,7 +275,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         })),
       ),
     }, { parent });
-    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? 1 }, this);
+    routeRequestEvents(name, { requestFunction, stateMachineArn: stateMachine.arn, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? 1, ...(policies ? { policyFollowUp: true } : {}) }, this);
 
     if (args.alarmEmail || args.alarmTopicArn) {
       createAlarms(name, {
