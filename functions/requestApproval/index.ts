@@ -89,7 +89,9 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
           const scheduled = { ...dependencies, reminderMinutesBeforeExpiry: dependencies.reminderMinutesBeforeExpiry ?? [], pendingRequests: dependencies.pendingRequests ?? (async () => []), logger };
           const reminded = await sendReminders(scheduled);
           // Escalations and stage openings share the reminders' schedule.
-          return dependencies.policies ? { ...reminded, policies: await followUpPolicies(scheduled) } : reminded;
+          if (!dependencies.policies) return reminded;
+          if (!dependencies.workflow) throw new Error("Approval policies need the workflow (an escalation can settle a request).");
+          return { ...reminded, policies: await followUpPolicies({ ...scheduled, workflow: dependencies.workflow }) };
         }
         case "sweep": {
           const { workflow, unfinishedDeliveries } = dependencies;

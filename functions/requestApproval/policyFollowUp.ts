@@ -6,36 +6,31 @@
  * own link, exactly as the request's first emails. Only this function can make links (the KMS key's policy), so
  * stage openings recorded by the decision function are emailed from here.
  */
-import type { ApprovalRequest } from "../shared/approvalRequest";
 import { composeEscalationNotice } from "../shared/email";
-import { effectiveState, transition } from "../shared/lifecycle";
+import { effectiveState } from "../shared/lifecycle";
 import { describeError } from "../shared/logger";
+import { applyEvent, performEffects, type SettleDependencies } from "../shared/settle";
 import type { ReminderDependencies } from "./reminders";
-import { emailAskedApprovers, linkFor, type RequestApprovalDependencies } from "./requestApproval";
+import { emailAskedApprovers, linkFor } from "./requestApproval";
 
-export type PolicyFollowUpDependencies = Pick<ReminderDependencies, "store" | "publish" | "mac" | "callbackUrl" | "subjectTemplate" | "approverEmails" | "pendingRequests" | "now" | "logger"> & Pick<RequestApprovalDependencies, "publish">;
+export type PolicyFollowUpDependencies = SettleDependencies & Pick<ReminderDependencies, "mac" | "callbackUrl" | "subjectTemplate" | "pendingRequests">;
 
-/** Escalates and emails one request; returns the emails sent. */
+/** Escalates (and, when that completes every rule, settles and delivers) one request, then emails whoever is asked and not yet emailed. */
 async function followUpOne(deps: PolicyFollowUpDependencies, requestRef: string, now: Date): Promise<number> {
-  let request: ApprovalRequest | undefined;
+  const current = await deps.store.get(requestRef);
+  if (!current?.policy || effectiveState(current, now) !== "pending") return 0;
+  const applied = await applyEvent(deps, requestRef, { type: "escalate" }, current);
+  if (!applied) return 0;
   let sent = 0;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    request = await deps.store.get(requestRef);
-    if (!request?.policy || effectiveState(request, now) !== "pending") return 0;
-    const step = transition(request, { type: "escalate" }, { now, stackApprovers: deps.approverEmails });
-    if (!step.next) break;
-    if (!(await deps.store.save(step.next, request.version))) continue; // a vote landed meanwhile: decide again
-    request = step.next;
-    for (const effect of step.effects) {
-      if (effect.type !== "notifyEscalation") continue;
-      deps.logger.info("Approval rule escalated", { requestRef, outcome: "escalated", escalations: effect.escalations.map((escalation) => `${escalation.stage}:${escalation.group}->${escalation.escalateTo}`).join(", ") });
-      await deps.publish(composeEscalationNotice(request, effect.recipients, effect.escalations));
-      sent++;
-    }
-    break;
+  for (const effect of applied.step.effects) {
+    if (effect.type !== "notifyEscalation") continue;
+    deps.logger.info("Approval rule escalated", { requestRef, outcome: "escalated", escalations: effect.escalations.map((escalation) => `${escalation.stage}:${escalation.group}->${escalation.escalateTo}`).join(", ") });
+    await deps.publish(composeEscalationNotice(applied.request, effect.recipients, effect.escalations));
+    sent++;
   }
-  if (!request) return sent;
-  return sent + (await emailAskedApprovers(deps, request, now, linkFor(deps)));
+  const performed = await performEffects(deps, applied.request, applied.step);
+  if (effectiveState(performed.request, now) !== "pending") return sent;
+  return sent + (await emailAskedApprovers(deps, performed.request, now, linkFor(deps)));
 }
 
 export async function followUpPolicies(deps: PolicyFollowUpDependencies): Promise<{ requests: number; emailsSent: number }> {

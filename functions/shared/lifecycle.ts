@@ -251,9 +251,18 @@ function escalate(request: ApprovalRequest, now: Date): Transition {
   }));
   const approvers = [...request.approvers];
   for (const escalation of happened) for (const address of escalation.asked) if (!approvers.includes(address)) approvers.push(address);
-  const next = bump(request, { approvers, policyProgress: { ...progress, escalations: [...progress.escalations, ...happened] } });
+  const escalated: ApprovalRequest = { ...request, approvers, policyProgress: { ...progress, escalations: [...progress.escalations, ...happened] } };
   const recipients = [...new Set([...approvers, ...(request.requestedBy ? [request.requestedBy] : [])])];
-  return { next, effects: [{ type: "notifyEscalation", recipients, escalations: happened }], answer: { type: "show" } };
+  const told: Effect = { type: "notifyEscalation", recipients, escalations: happened };
+  // The backup group's earlier votes (someone in both groups) may make every rule hold: then it settles now,
+  // decided by the vote that completed the last rule.
+  const evaluation = evaluationOf(escalated);
+  if (evaluation.outcome === "approved" && evaluation.settledBy) {
+    const output = settlementOutput(escalated, request.votes, evaluation.settledBy);
+    const next = bump(escalated, { status: "SETTLING", settlement: { output, settledAt: now.toISOString(), leaseUntil: leaseUntil(request, now) } });
+    return { next, effects: [told, { type: "deliver", output }], answer: { type: "show" } };
+  }
+  return { next: bump(escalated, stageOpening(escalated, evaluation, now)), effects: [told], answer: { type: "show" } };
 }
 
 /**
@@ -329,6 +338,8 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
     case "expired": {
       // The workflow took its timeout path: whatever the item said, the workflow received "expired".
       if (request.status === "EXPIRED" || request.status === "WITHDRAWN") return { effects: [], answer: { type: "show" } };
+      // The expiry task retried: the policy's timeout outcome is already recorded (and is what the workflow gets).
+      if (request.status === "REJECTED" && request.settlement?.output.decidedBy === "timeout") return { effects: [], answer: { type: "show" } };
       if (request.policy?.onTimeout === "reject" && request.status === "PENDING") {
         // The policy's timeout outcome decides: the expiry task hands this output to the workflow (Rejected path).
         const output = timeoutRejectionOutput(request, now);
