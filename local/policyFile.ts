@@ -21,8 +21,9 @@ export function readPolicyFile(file: string): LocalPolicies {
   const fields = (typeof document === "object" && document !== null ? document : {}) as Record<string, unknown>;
   const problems: string[] = [];
   // Locally the groups make the approvers, so there is no approverEmails to check them against.
-  const groups = parseApproverGroups(fields.approverGroups ?? {}, undefined, problems);
-  const approvalPolicies = parseApprovalPolicies(fields.approvalPolicies ?? {}, groups, problems);
+  const badGroups = new Set<string>();
+  const groups = parseApproverGroups(fields.approverGroups ?? {}, undefined, problems, badGroups);
+  const approvalPolicies = parseApprovalPolicies(fields.approvalPolicies ?? {}, groups, problems, badGroups);
   if (problems.length === 0 && Object.keys(approvalPolicies).length === 0) problems.push("it defines no policy under approvalPolicies (see local/examples/two-stage-policy.yaml).");
   if (problems.length > 0) throw new Error(`${file}: ${problems.join("\n  ")}`);
   const approverEmails = [...new Set(Object.values(groups).flat())];

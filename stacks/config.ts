@@ -315,8 +315,9 @@ function readPolicies(read: Reader, config: StackConfig): void {
   if (rawGroups === undefined && rawPolicies === undefined) return;
   const problems: string[] = [];
   // Group members must be stack approvers; a bad approverEmails is its own one problem.
-  const groups = parseApproverGroups(rawGroups, read.bad.has("approverEmails") ? undefined : config.approverEmails, problems);
-  const policies = parseApprovalPolicies(rawPolicies, groups, problems);
+  const badGroups = new Set<string>();
+  const groups = parseApproverGroups(rawGroups, read.bad.has("approverEmails") ? undefined : config.approverEmails, problems, badGroups);
+  const policies = parseApprovalPolicies(rawPolicies, groups, problems, badGroups);
   read.problems.push(...problems);
   if (rawGroups !== undefined) config.approverGroups = groups;
   if (rawPolicies !== undefined) config.approvalPolicies = policies;

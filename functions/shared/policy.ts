@@ -71,7 +71,7 @@ const isMap = (value: unknown): value is Record<string, unknown> => typeof value
  * Reads `approverGroups` (JSON of a map group → addresses). One problem per bad value, each naming the key,
  * the value and what is allowed. Every address must be a stack approver: only approverEmails are subscribed.
  */
-export function parseApproverGroups(raw: unknown, approverEmails: readonly string[] | undefined, problems: string[]): Record<string, string[]> {
+export function parseApproverGroups(raw: unknown, approverEmails: readonly string[] | undefined, problems: string[], badGroups = new Set<string>()): Record<string, string[]> {
   const key = "human-approval:approverGroups";
   if (raw === undefined) return {};
   if (!isMap(raw)) {
@@ -88,9 +88,11 @@ export function parseApproverGroups(raw: unknown, approverEmails: readonly strin
     }
     if (!Array.isArray(members) || members.length === 0) {
       problems.push(`${key}.${name} is ${shown(members)}: it must be a non-empty list of email addresses.`);
+      badGroups.add(name);
       continue;
     }
     const addresses: string[] = [];
+    const reported = problems.length;
     for (const member of members) {
       const address = normaliseAddress(member);
       if (address === undefined) problems.push(`${key}.${name} holds ${shown(member)}: each entry must be an email address in printable ASCII like ops@example.com.`);
@@ -98,12 +100,14 @@ export function parseApproverGroups(raw: unknown, approverEmails: readonly strin
       else if (stackApprovers && !stackApprovers.has(address)) problems.push(`${key}.${name} holds ${shown(member)}, which is not in approverEmails: every group member must be a stack approver (approverEmails are the subscribed addresses).`);
       else addresses.push(address);
     }
+    // A group with a bad entry is reported once: the rules that name it stay silent (one problem per bad value).
+    if (problems.length > reported) badGroups.add(name);
     groups[name] = addresses;
   }
   return groups;
 }
 
-function parseRule(raw: unknown, where: string, groups: Record<string, string[]>, problems: string[]): PolicyRule | undefined {
+function parseRule(raw: unknown, where: string, groups: Record<string, string[]>, problems: string[], badGroups: ReadonlySet<string>): PolicyRule | undefined {
   if (!isMap(raw)) {
     problems.push(`${where} is ${shown(raw)}: a rule is {group, required, escalateAfterMinutes?, escalateTo?}.`);
     return undefined;
@@ -111,6 +115,7 @@ function parseRule(raw: unknown, where: string, groups: Record<string, string[]>
   const unknown = Object.keys(raw).filter((field) => !["group", "required", "escalateAfterMinutes", "escalateTo"].includes(field));
   if (unknown.length > 0) problems.push(`${where}.${unknown[0]} is ${shown(raw[unknown[0]])}: a rule has only group, required, escalateAfterMinutes and escalateTo.`);
   const group = raw.group;
+  if (typeof group === "string" && badGroups.has(group)) return undefined;
   if (typeof group !== "string" || !(group in groups)) {
     problems.push(`${where}.group is ${shown(group)}: it must name a group of approverGroups (${Object.keys(groups).join(", ") || "none defined"}).`);
     return undefined;
@@ -128,6 +133,7 @@ function parseRule(raw: unknown, where: string, groups: Record<string, string[]>
     problems.push(`${where}.escalateAfterMinutes is ${shown(after)}: with escalateTo it must be a whole number of minutes from 1 to ${MAX_ESCALATION_MINUTES}.`);
     return undefined;
   }
+  if (typeof backup === "string" && badGroups.has(backup)) return undefined;
   if (typeof backup !== "string" || !(backup in groups)) {
     problems.push(`${where}.escalateTo is ${shown(backup)}: with escalateAfterMinutes it must name a group of approverGroups (${Object.keys(groups).join(", ") || "none defined"}).`);
     return undefined;
@@ -139,7 +145,7 @@ function parseRule(raw: unknown, where: string, groups: Record<string, string[]>
   return { ...rule, escalateAfterMinutes: after, escalateTo: backup, escalationMembers: [...groups[backup]] };
 }
 
-function parsePolicy(name: string, raw: unknown, groups: Record<string, string[]>, problems: string[]): ApprovalPolicy | undefined {
+function parsePolicy(name: string, raw: unknown, groups: Record<string, string[]>, problems: string[], badGroups: ReadonlySet<string>): ApprovalPolicy | undefined {
   const where = `human-approval:approvalPolicies.${name}`;
   if (!POLICY_NAME.test(name)) {
     problems.push(`${where} is ${shown(name)}: a policy name is 1 to 64 letters, digits, '.', '_' or '-'.`);
@@ -166,7 +172,7 @@ function parsePolicy(name: string, raw: unknown, groups: Record<string, string[]
       problems.push(`${at} is ${shown(stage)}: a stage is {rules: [...]} with at least one rule.`);
       return;
     }
-    const rules = stage.rules.map((rule: unknown, ruleIndex: number) => parseRule(rule, `${at}.rules[${ruleIndex}]`, groups, problems));
+    const rules = stage.rules.map((rule: unknown, ruleIndex: number) => parseRule(rule, `${at}.rules[${ruleIndex}]`, groups, problems, badGroups));
     const seen = new Set<string>();
     for (const rule of rules) {
       if (!rule) continue;
@@ -180,7 +186,7 @@ function parsePolicy(name: string, raw: unknown, groups: Record<string, string[]
 }
 
 /** Reads `approvalPolicies` (JSON of a map name → policy) against the groups. */
-export function parseApprovalPolicies(raw: unknown, groups: Record<string, string[]>, problems: string[]): Record<string, ApprovalPolicy> {
+export function parseApprovalPolicies(raw: unknown, groups: Record<string, string[]>, problems: string[], badGroups: ReadonlySet<string> = new Set()): Record<string, ApprovalPolicy> {
   if (raw === undefined) return {};
   if (!isMap(raw)) {
     problems.push(`human-approval:approvalPolicies is ${shown(raw)}: it must be a map of policy name to {stages: [{rules: [{group, required}]}], onTimeout?, requireReason?}.`);
@@ -188,7 +194,7 @@ export function parseApprovalPolicies(raw: unknown, groups: Record<string, strin
   }
   const policies: Record<string, ApprovalPolicy> = {};
   for (const [name, policy] of Object.entries(raw)) {
-    const parsed = parsePolicy(name, policy, groups, problems);
+    const parsed = parsePolicy(name, policy, groups, problems, badGroups);
     if (parsed) policies[name] = parsed;
   }
   return policies;
