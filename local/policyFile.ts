@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { parseApprovalPolicies, parseApproverGroups, type ApprovalPolicy } from "../functions/shared/policy";
+import type { ApprovalPolicy } from "../functions/shared/policy";
+import { parseApprovalPolicies, parseApproverGroups } from "../stacks/policyConfig";
 
 export interface LocalPolicies {
   /** Every address of every group, lower case: the local stack's approvers. */

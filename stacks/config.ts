@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
-import { parseApprovalPolicies, parseApproverGroups, type ApprovalPolicy } from "../functions/shared/policy";
+import type { ApprovalPolicy } from "../functions/shared/policy";
+import { parseApprovalPolicies, parseApproverGroups } from "./policyConfig";
 import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
 export interface StackConfig {
