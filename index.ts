@@ -31,6 +31,7 @@ const workflow = new HumanApprovalWorkflow("human-approval", {
   breakGlassRoleArn: config.breakGlassRoleArn,
   signIn: config.signIn,
   slack: config.slack,
+  approvalPolicies: config.approvalPolicies,
   // The physical names this stack has always had (log groups, alarms).
   namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
 });

@@ -4,6 +4,7 @@ import { Transport } from "./transport";
 import { LAMBDA_HANDLER, type HandlerName } from "../functions/bundle";
 import { APPROVALS_TABLE_KEY, APPROVALS_TABLE_TTL_ATTRIBUTE, STATUS_INDEX, STATUS_INDEX_ATTRIBUTES } from "../functions/shared/approvalRequest";
 import { DECISION_TIMEOUT_SECONDS, REQUEST_APPROVAL_TIMEOUT_SECONDS } from "../functions/shared/awsClients";
+import type { ReasonRequirement, TimeoutOutcome } from "./policyEnums";
 import { lambdaCodeArchive } from "./lambdaCode";
 import { createAlarms } from "./alarms";
 import { assumeRolePolicy, decisionPolicy, decisionVerifyPolicy, FUNCTION_ROLE_TAG, linkKeyPolicy, THROWAWAY_TABLE_TAG, requestApprovalPolicy, requestEventsPolicy, ROUTED_TOPIC_TAG, stateMachinePolicy, topicPolicy, type PolicyDocument } from "./policies";
@@ -54,6 +55,40 @@ export interface SlackSettings {
   signingSecret: pulumi.Input<string>;
   /** The app's bot token (xoxb-…), with the scopes chat:write, im:write, users:read and users:read.email. Pass a Pulumi secret. */
   botToken: pulumi.Input<string>;
+}
+
+/** One rule of a policy's stage: this many approvals from this group, and whom to ask when they do not come. */
+export interface ApprovalRuleSettings {
+  /** The group's name, as in the stack's `approverGroups`. */
+  group: string;
+  /** The group's addresses (each also in `approverEmails`, which makes their subscriptions). */
+  members: string[];
+  /** Approvals from the group that satisfy the rule; the requester never counts. */
+  required: number;
+  /** Minutes after the stage opened at which an unsatisfied rule asks its backup group too. */
+  escalateAfterMinutes?: number;
+  /** The backup group's name; their approvals count toward this rule once they are asked. */
+  escalateTo?: string;
+  /** The backup group's addresses. */
+  escalationMembers?: string[];
+}
+
+/** One stage of a policy: every rule must hold before the next stage's approvers are asked. */
+export interface ApprovalStageSettings {
+  /** The rules that must all hold. */
+  rules: ApprovalRuleSettings[];
+}
+
+/** A named approval policy: stages in order, what expiry means, and which votes need a comment (docs/policies.md). */
+export interface ApprovalPolicySettings {
+  /** The policy's name; an execution's input names it with `policy`. */
+  name: string;
+  /** The stages, in order. */
+  stages: ApprovalStageSettings[];
+  /** What expiry means for a request under this policy: expire (the default) or reject. */
+  onTimeout: TimeoutOutcome;
+  /** Which votes need a comment: none, reject, approve or both. */
+  requireReason: ReasonRequirement;
 }
 
 /**
@@ -152,6 +187,12 @@ export interface HumanApprovalWorkflowArgs {
    * would make a cycle; give it this explicit `name`.
    */
   callerStateMachineNames?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Named approval policies, their groups resolved to addresses (stacks/config.ts reads them from `approverGroups`
+   * and `approvalPolicies`); an execution's input names one with `policy`. Unset: today's one rule. A plain map:
+   * whether the follow-up schedule and the timeout-outcome states exist depends on it.
+   */
+  approvalPolicies?: Record<string, ApprovalPolicySettings>;
 }
 
 /**
@@ -301,6 +342,9 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
 
     const approvalTimeoutSeconds = pulumi.output(args.approvalTimeoutMinutes ?? WORKFLOW_DEFAULTS.approvalTimeoutMinutes).apply((minutes) => minutes * 60);
     const reminderMinutes = args.reminderMinutesBeforeExpiry ?? [];
+    // Only a stack with policies gets their settings: every other stack's resources stay as they were.
+    const policies = args.approvalPolicies && Object.keys(args.approvalPolicies).length > 0 ? args.approvalPolicies : undefined;
+    const timeoutOutcomes = Object.values(policies ?? {}).some((policy) => policy.onTimeout === "reject");
     const requestFunction = lambdaFunction("requestApproval", "request-approval", (logGroupArn) => pulumi.all([table.arn, topic.arn, logGroupArn, linkKey.arn, slack?.secretArn]).apply(([tableArn, topicArn, logsArn, keyArn, slackSecret]) => requestApprovalPolicy({ table: tableArn, topic: topicArn, logGroup: logsArn, linkKey: keyArn, slackSecret })), {
       description: "Human approval: stores an approval request and emails each approver their link",
       timeout: REQUEST_APPROVAL_TIMEOUT_SECONDS,
@@ -317,6 +361,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
         ...(args.emailSubject ? { EMAIL_SUBJECT: args.emailSubject } : {}),
         ...(reminderMinutes.length ? { REMINDER_MINUTES_BEFORE_EXPIRY: reminderMinutes.join(",") } : {}),
         ...slack?.environment,
+        ...(policies ? { APPROVAL_POLICIES: JSON.stringify(policies) } : {}),
       },
     });
 
@@ -335,7 +380,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       type: "STANDARD",
       roleArn: stateMachineRole.arn,
       definition: pulumi.all([requestFunction.arn, partition, approvedFunctionArn, approvalTimeoutSeconds]).apply(([requestFunctionArn, awsPartition, approvedArn, approvalTimeoutSeconds]) =>
-        JSON.stringify(buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds, partition: awsPartition, approvedFunctionArn: approvedArn }), null, 2),
+        JSON.stringify(buildStateMachineDefinition({ requestFunctionArn, approvalTimeoutSeconds, partition: awsPartition, approvedFunctionArn: approvedArn, ...(timeoutOutcomes ? { timeoutOutcomes } : {}) }), null, 2),
       ),
       // ERROR level without execution data: no input, output or task token reaches the logs.
       loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` },
@@ -370,7 +415,7 @@ export class HumanApprovalWorkflow extends pulumi.ComponentResource {
       ),
     }, { parent });
     const endedMachines = pulumi.all([stateMachine.arn, machineArns("stateMachine"), callerMachines]).apply(([own, all, callers]) => (callers.length ? all : own));
-    routeRequestEvents(name, { requestFunction, stateMachineArn: endedMachines, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? WORKFLOW_DEFAULTS.sweepIntervalMinutes }, this);
+    routeRequestEvents(name, { requestFunction, stateMachineArn: endedMachines, reminderMinutesBeforeExpiry: reminderMinutes, sweepIntervalMinutes: args.sweepIntervalMinutes ?? WORKFLOW_DEFAULTS.sweepIntervalMinutes, ...(policies ? { policyFollowUp: true } : {}) }, this);
 
     if (args.alarmEmail || args.alarmTopicArn) {
       createAlarms(name, {

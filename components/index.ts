@@ -9,8 +9,9 @@
  * (test/infrastructure/packageEntry.test.ts explains and pins why).
  */
 export { HumanApprovalWorkflow } from "./humanApprovalWorkflow";
-export type { ApiThrottleSettings, HumanApprovalWorkflowArgs, SignInSettings } from "./humanApprovalWorkflow";
+export type { ApiThrottleSettings, ApprovalPolicySettings, ApprovalRuleSettings, ApprovalStageSettings, HumanApprovalWorkflowArgs, SignInSettings, SlackSettings } from "./humanApprovalWorkflow";
 export { Transport } from "./transport";
+export { ReasonRequirement, TimeoutOutcome } from "./policyEnums";
 export { APPROVAL_DECIDED, APPROVAL_ENTRY, APPROVAL_EXPIRED, buildApprovalStates } from "./approvalStates";
 export type { ApprovalStatesArgs } from "./approvalStates";
 export { WORKFLOW_DEFAULTS } from "./defaults";

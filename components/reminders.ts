@@ -20,6 +20,8 @@ export interface RequestEventsArgs {
   reminderMinutesBeforeExpiry: number[];
   /** Minutes between the sweeper's runs. */
   sweepIntervalMinutes: pulumi.Input<number>;
+  /** Approval policies are configured: escalations and stage openings share the reminders' schedule, every minute. */
+  policyFollowUp?: boolean;
 }
 
 /** The EventBridge pattern of this state machine's executions that ended without succeeding. */
@@ -81,10 +83,13 @@ export function routeRequestEvents(name: string, args: RequestEventsArgs, parent
   // A missed run is not worth a retry: the next one comes within the interval.
   invokeFromRule(`${name}-sweeper`, sweepSchedule, args.requestFunction, { input: JSON.stringify({ kind: "sweep" }), retryPolicy: { maximumEventAgeInSeconds: sweepMinutes.apply((minutes) => 60 * minutes), maximumRetryAttempts: 2 } }, parent);
 
-  if (args.reminderMinutesBeforeExpiry.length === 0) return { sweepSchedule };
+  if (args.reminderMinutesBeforeExpiry.length === 0 && !args.policyFollowUp) return { sweepSchedule };
+  const reminders = args.reminderMinutesBeforeExpiry.length ? `remind approvers who have not voted, ${args.reminderMinutesBeforeExpiry.join(", ")} minutes before a request expires` : "";
   const schedule = new aws.cloudwatch.EventRule(`${name}-reminders`, {
-    description: `Human approval: remind approvers who have not voted, ${args.reminderMinutesBeforeExpiry.join(", ")} minutes before a request expires`,
-    scheduleExpression: reminderScheduleExpression(args.reminderMinutesBeforeExpiry),
+    description: args.policyFollowUp
+      ? `Human approval: ${reminders ? `${reminders}; ` : ""}approval policies: escalate and ask the approvers of a stage that opened`
+      : `Human approval: ${reminders}`,
+    scheduleExpression: args.policyFollowUp ? rateOfMinutes(1) : reminderScheduleExpression(args.reminderMinutesBeforeExpiry),
   }, { parent });
   invokeFromRule(`${name}-reminders`, schedule, args.requestFunction, { input: JSON.stringify({ kind: "remind" }) }, parent);
   return { reminderSchedule: schedule, sweepSchedule };

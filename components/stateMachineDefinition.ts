@@ -29,6 +29,11 @@ export interface StateMachineDefinitionArgs {
   partition: string;
   /** Optional function to run after approval, with the execution's state as payload. */
   approvedFunctionArn?: string;
+  /**
+   * Some approval policy rejects on timeout: the expiry task's answer (`approval`) is read, and a timeout
+   * rejection goes to Rejected with that output (`decidedBy: "timeout"`). Unset: the definition as it always was.
+   */
+  timeoutOutcomes?: boolean;
 }
 
 export const STATE_NAMES = {
@@ -47,6 +52,8 @@ export const STATE_NAMES = {
   rejected: "Rejected",
   expired: "Expired",
   failed: "Approval request failed",
+  timeoutOutcome: "Timeout outcome?",
+  rejectedOnTimeout: "Rejected on timeout",
 } as const;
 
 /** Transient Lambda service errors worth retrying; AWS recommends retrying these on every Lambda task. */
@@ -173,6 +180,22 @@ export function buildStateMachineDefinition(args: StateMachineDefinitionArgs): S
       Cause: "The approval request could not be stored or emailed after retries; see the request-approval function's logs.",
     },
   };
+  if (args.timeoutOutcomes) {
+    // The expiry task answers {approval} for a request with a policy; only a policy's timeout rejection leaves "Expired".
+    Object.assign(states[STATE_NAMES.notifyExpiry], { ResultSelector: { "payload.$": "$.Payload" }, ResultPath: "$.timeoutOutcome", Next: STATE_NAMES.timeoutOutcome });
+    states[STATE_NAMES.timeoutOutcome] = {
+      Type: "Choice",
+      Choices: [{ And: [{ Variable: "$.timeoutOutcome.payload.approval.decidedBy", IsPresent: true }, { Variable: "$.timeoutOutcome.payload.approval.decision", StringEquals: "rejected" }], Next: STATE_NAMES.rejectedOnTimeout }],
+      Default: STATE_NAMES.expired,
+    };
+    states[STATE_NAMES.rejectedOnTimeout] = {
+      Type: "Pass",
+      Comment: "The request's policy rejects on timeout: no person decided (decidedBy \"timeout\").",
+      InputPath: "$.timeoutOutcome.payload.approval",
+      ResultPath: "$.approval",
+      Next: STATE_NAMES.rejected,
+    };
+  }
   if (args.approvedFunctionArn) {
     states[STATE_NAMES.runApprovedFunction] = {
       Type: "Task",

@@ -27,6 +27,8 @@ export interface CliOptions {
   requestedBy?: string;
   /** The local stack's allowSelfApproval. */
   allowSelfApproval: boolean;
+  /** A file of approverGroups and approvalPolicies (--policy), relative to the current directory. */
+  policyFile?: string;
 }
 
 /** What the local stack takes from the dev stack file unless a flag says otherwise. */
@@ -62,6 +64,10 @@ Options:
                             approvers; the first rejection rejects (default: 1)
   --requested-by <address>  the input's requestedBy: who asks; they may not approve
   --allow-self-approval     let the requestedBy address approve its own request
+  --policy <file.yaml>      approverGroups and approvalPolicies, as a stack file holds
+                            them (e.g. local/examples/two-stage-policy.yaml): the
+                            groups are the approvers, the input names the first
+                            policy unless it names one (docs/policies.md)
   --timeout-minutes <n>     approval timeout; decimals allowed, e.g. 0.5
                             (default: Pulumi.dev.yaml's approvalTimeoutMinutes, else 1440)
   --port <n>                port to listen on (default: 3000; 0 picks a free one)
@@ -119,6 +125,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
         "sign-in": { type: "boolean", default: false },
         slack: { type: "boolean", default: false },
         "timeout-minutes": { type: "string" },
+        policy: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
         serve: { type: "boolean", default: false },
@@ -184,6 +191,7 @@ export function parseCliOptions(argv: string[], defaults: LocalDefaults): CliOpt
     requiredApprovals,
     requestedBy,
     allowSelfApproval,
+    ...(values.policy !== undefined ? { policyFile: values.policy } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { startGateway, type LocalRoute } from "./gateway";
 import { startLocalOpenIdProvider, type LocalAccount, type LocalOpenIdProvider } from "./openIdProvider";
 import { SlackStandIn } from "./slackStandIn";
 import { runExecution, type ExecutionOutcome } from "./stepFunctions";
+import type { ApprovalPolicy } from "../functions/shared/policy";
 
 export interface LocalApprovalsOptions {
   transport: Transport;
@@ -51,6 +52,10 @@ export interface LocalApprovalsOptions {
   slack?: boolean | { members: string[] };
   /** Run the sweeper (the deployed stack's `sweepIntervalMinutes` schedule) every this many seconds; unset: only on demand (`sweep()`, `POST /sweep`). */
   sweepIntervalSeconds?: number;
+  /** Approval policies, resolved as stacks/config.ts makes them (docs/policies.md); unset: none. */
+  approvalPolicies?: Record<string, ApprovalPolicy>;
+  /** With policies: run the reminders' schedule (escalations, stage openings) every this many seconds; unset: only on demand (`remind()`). */
+  remindIntervalSeconds?: number;
 }
 
 export interface ApprovalEmail extends PublishedEmail {
@@ -98,6 +103,8 @@ export interface LocalApprovals {
   slack?: SlackStandIn;
   /** Runs the sweeper once, as the deployed schedule does: unfinished deliveries are completed. */
   sweep(): Promise<SweepResult>;
+  /** Runs the reminders' schedule once, as the deployed one does: reminders, and policies' escalations and stage openings. */
+  remind(): Promise<unknown>;
   /** What `pulumi stack output --json` would give for this local stack, and the endpoints that stand in for AWS (also served at `GET /stack-outputs`). */
   stackOutputs: LocalStackOutputs;
   close(): Promise<void>;
@@ -270,6 +277,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         EMAIL_SUBJECT: options.emailSubject,
         ...stackLabel,
         ...slackEnvironment,
+        ...(options.approvalPolicies ? { APPROVAL_POLICIES: JSON.stringify(options.approvalPolicies) } : {}),
       }),
       logger: logger("request-approval"),
     });
@@ -300,11 +308,26 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       });
     }
 
+    // The reminders' schedule: with policies, escalations and the emails of a stage that opened (components/reminders.ts).
+    const remind = () => requestApproval({ kind: "remind" }, { awsRequestId: randomUUID() });
+    if (options.approvalPolicies && options.remindIntervalSeconds) {
+      let reminding: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        if (!closing) reminding = reminding.then(remind).catch(() => undefined); // logged by the handler; the next run tries again
+      }, options.remindIntervalSeconds * 1000);
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await reminding;
+      });
+    }
+
     // The function ARN only names the task; the local override runs the handler in this process.
+    const timeoutOutcomes = Object.values(options.approvalPolicies ?? {}).some((policy) => policy.onTimeout === "reject");
     const definition = buildStateMachineDefinition({
       requestFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:request-approval-local",
       approvalTimeoutSeconds: options.approvalTimeoutSeconds,
       partition: "aws",
+      ...(timeoutOutcomes ? { timeoutOutcomes } : {}),
     });
 
     startExecution = (input, name) => {
@@ -344,7 +367,8 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
         verifyDecision: async ({ Payload }) => requestApproval(Payload, { awsRequestId: randomUUID() }),
         notifyExpiry: async ({ Payload }) => {
           standIn.finishTask(taskToken, "timedOut");
-          return requestApproval(Payload, { awsRequestId: randomUUID() });
+          // As the Lambda integration answers: the function's result under Payload (read when a policy rejects on timeout).
+          return { Payload: await requestApproval(Payload, { awsRequestId: randomUUID() }) };
         },
       });
       const outcome = running.outcome.then((result) => {
@@ -390,6 +414,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       startExecution: (input, name) => startExecution(input, name),
       invokeRequestFunction: (payload) => requestApproval(payload, { awsRequestId: randomUUID() }),
       sweep,
+      remind,
       standIn,
       tableName: LOCAL_TABLE,
       dynamoDbEndpoint: db.endpoint,

@@ -11,6 +11,8 @@ import { commandWithPort, errorLines, localDefaultsFromStackFile, parseCliOption
 import { isLoopbackHost, networkAddresses, PortInUseError } from "./gateway";
 import { DEFAULT_LOCAL_APPROVER, LOCAL_OUTSIDER, reviewUrlIn, startLocalApprovals, type ApprovalEmail, type LocalApprovals, type LocalExecution } from "./localApprovals";
 import type { ExecutionOutcome } from "./stepFunctions";
+import { readPolicyFile, type LocalPolicies } from "./policyFile";
+import { policyLines } from "../functions/shared/policyText";
 
 /** Set on Ctrl-C: from then on the shutdown owns the output and the exit code. */
 let stopping = false;
@@ -25,6 +27,19 @@ const RULE = "-".repeat(72);
 const NOTICE_GRACE_MS = 1000;
 /** How often the local mode runs the sweeper (the deployed schedule: `sweepIntervalMinutes`). */
 const LOCAL_SWEEP_INTERVAL_SECONDS = 5;
+/** With --policy: how often the reminders' schedule runs (escalations, emails of a stage that opened); deployed, every minute. */
+const LOCAL_REMIND_INTERVAL_SECONDS = 2;
+
+/** --policy: the file's groups and policies (the groups become the approvers); a bad file is a usage error. */
+function readPolicies(options: CliOptions): LocalPolicies | undefined {
+  if (!options.policyFile) return undefined;
+  try {
+    return readPolicyFile(path.resolve(USER_DIR, options.policyFile));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code ? `Cannot read policy file ${options.policyFile}: ${FILE_ERRORS[code] ?? firstLine(error)}.` : `Policy file ${(error as Error).message}`);
+  }
+}
 
 /** Relative to where the user is, unless that means climbing out of it. */
 const shownPath = (file: string) => {
@@ -44,8 +59,8 @@ const FILE_ERRORS: Record<string, string> = {
   ENOTDIR: "a part of the path is not a directory",
 };
 
-function readInput(options: CliOptions): unknown {
-  let input: unknown = SAMPLE_INPUT;
+function readInput(options: CliOptions, policies?: LocalPolicies): unknown {
+  let input: unknown = policies ? { ...SAMPLE_INPUT, policy: policies.defaultPolicy } : SAMPLE_INPUT;
   const file = options.inputFile;
   if (file) {
     const resolved = path.resolve(USER_DIR, file);
@@ -124,6 +139,10 @@ function releaseNotices(entry: FollowedExecution) {
   for (const email of entry.held.splice(0)) printNotice(entry, email);
 }
 
+/** Approval emails printed with their execution's first batch: any other one is a later ask (a stage that opened, an escalation). */
+const printedAsks = new Set<string>();
+const laterAsk = (email: PublishedEmail) => !printedAsks.has(email.messageId) && [...followed.values()].some((entry) => entry.ready && entry.execution.allEmails().some((own) => own.messageId === email.messageId));
+
 /**
  * Prints every email that carries no review link (the requester's "others decide" notice, outcome
  * notices) as it arrives, under its execution. Runs as long as the process: notices may follow the outcome.
@@ -132,10 +151,18 @@ async function watchNotices(local: LocalApprovals) {
   const seen = new Set<string>();
   const isNotice = (email: PublishedEmail) => reviewUrlIn(email.message, local.callbackUrl) === undefined;
   for (;;) {
-    const email = await local.standIn.nextEmail((candidate) => !seen.has(candidate.messageId) && isNotice(candidate));
+    const email = await local.standIn.nextEmail((candidate) => !seen.has(candidate.messageId) && (isNotice(candidate) || laterAsk(candidate)));
     seen.add(email.messageId);
     const entry = [...followed.values()].find(({ execution }) => execution.allEmails().some((own) => own.messageId === email.messageId));
     if (!entry) continue;
+    if (!isNotice(email)) {
+      // A stage that opened, or a backup group: their own links, after the first emails.
+      if (!stopping) {
+        printEmail(email.recipients, email);
+        console.log(`Open a link in a browser:\n  ${email.recipients[0]}: ${reviewUrlIn(email.message, local.callbackUrl)}`);
+      }
+      continue;
+    }
     if (entry.ready) printNotice(entry, email);
     else entry.held.push(email);
   }
@@ -143,6 +170,7 @@ async function watchNotices(local: LocalApprovals) {
 
 function printApprovalEmails(execution: LocalExecution, emails: ApprovalEmail[]) {
   for (const email of emails) {
+    printedAsks.add(email.messageId);
     saveEmail(path.join(EMAILS_DIR, `${execution.executionName}-${fileSafe(email.approver)}.txt`), email);
     printEmail([email.approver], email);
   }
@@ -185,6 +213,15 @@ function describeApprovers(options: CliOptions): string {
   return `  approvers: ${approvers} (${needs}${requester})`;
 }
 
+function describePolicies(options: CliOptions, policies: LocalPolicies): string {
+  const lines = Object.values(policies.approvalPolicies).flatMap((policy) => [
+    `  policy ${policy.name}${policy.name === policies.defaultPolicy ? " (used unless the input names another)" : ""}:`,
+    ...policy.stages.map((stage, index) => `    stage ${index + 1}: ${stage.rules.map((rule) => `${rule.required} of ${rule.group} (${rule.members.join(", ")})${rule.escalateTo ? `, after ${rule.escalateAfterMinutes} min also ${rule.escalateTo}` : ""}`).join(" AND ")}`),
+    ...policyLines({ policy, policyProgress: { stageOpenedAt: [], escalations: [] }, approvers: [], requiredApprovals: 0, allowSelfApproval: options.allowSelfApproval, votes: [], expiresAt: new Date(Date.now() + options.approvalTimeoutSeconds * 1000).toISOString() }).filter((line) => !/^(Policy|Stage) /.test(line)).map((line) => `    ${line}`),
+  ]);
+  return [...lines, ...(options.requestedBy ? [`  requested by ${options.requestedBy} (may not approve their own request)`] : [])].join("\n");
+}
+
 async function main(argv: string[]): Promise<number> {
   // Help needs no stack file, not even a readable one.
   const options = argv.includes("--help") ? parseCliOptions(argv, { transport: "functionUrl", approverEmails: [DEFAULT_LOCAL_APPROVER] }) : parseCliOptions(argv, localDefaultsFromStackFile(DEFAULT_LOCAL_APPROVER));
@@ -192,7 +229,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const input = readInput(options);
+  const policies = readPolicies(options);
+  if (policies) Object.assign(options, { approverEmails: [...new Set([...policies.approverEmails, ...(options.approverEmails.filter((address) => address !== DEFAULT_LOCAL_APPROVER))])] });
+  const input = readInput(options, policies);
   // The gateway listens where --host says (startLocalApprovals takes no host of its own).
   process.env.LOCAL_GATEWAY_HOST = options.host;
   const logFile = path.join(OUTPUT_DIR, "handlers.log");
@@ -207,6 +246,7 @@ async function main(argv: string[]): Promise<number> {
     port: options.port,
     // The deployed sweeper runs every minute; here every few seconds, so a recovery can be watched (also POST /sweep).
     sweepIntervalSeconds: LOCAL_SWEEP_INTERVAL_SECONDS,
+    ...(policies ? { approvalPolicies: policies.approvalPolicies, remindIntervalSeconds: LOCAL_REMIND_INTERVAL_SECONDS } : {}),
     // As the component names the stack on every page and subject: here, the local mode.
     stackLabel: "local",
     // One account per approver, the requester, and someone who is neither (to see the 403 page).
@@ -239,7 +279,7 @@ async function main(argv: string[]): Promise<number> {
         (elsewhere.length ? ` From another machine, open a link with 127.0.0.1:${port} replaced by ${elsewhere.join(" or ")}.` : ""),
     );
   }
-  console.log(describeApprovers(options));
+  console.log(policies ? describePolicies(options, policies) : describeApprovers(options));
   if (local.openIdProvider) {
     const provider = local.openIdProvider;
     console.log(`  sign-in: approvers sign in at a local OpenID provider, ${provider.issuer} (oidc-provider), before a link opens`);

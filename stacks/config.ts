@@ -8,6 +8,8 @@ import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
 import { WORKFLOW_DEFAULTS } from "../components/defaults";
+import type { ApprovalPolicy } from "../functions/shared/policy";
+import { parseApprovalPolicies, parseApproverGroups } from "./policyConfig";
 import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
 export interface StackConfig {
@@ -55,6 +57,10 @@ export interface StackConfig {
   deployerArn?: string;
   /** An operator role that may also write the approvals table and subscribe approvers. */
   breakGlassRoleArn?: string;
+  /** Named approver groups (lower-case addresses); present only when configured. */
+  approverGroups?: Record<string, string[]>;
+  /** Named approval policies, their groups resolved; present only when configured (docs/policies.md). */
+  approvalPolicies?: Record<string, ApprovalPolicy>;
 }
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
@@ -88,6 +94,8 @@ export const CONFIG_KEYS = {
   alarmTopicArn: { default: undefined, description: "An existing SNS topic for the alarms, instead of alarmEmail." },
   deployerArn: { default: undefined, description: "ARN of the IAM role (or user) that runs pulumi up: the only principal that may subscribe to the approvals topic or change it and the approvals table's policy. Unset: whoever runs pulumi up." },
   breakGlassRoleArn: { default: undefined, description: "Optional ARN of an operator role that may also write the approvals table and subscribe approvers, for a repair by hand." },
+  approverGroups: { default: {}, description: "Named approver groups for approval policies: a map of group name to a list of addresses, each also in approverEmails. Unset: no groups." },
+  approvalPolicies: { default: {}, description: "Named approval policies: a map of name to {stages: [{rules: [{group, required, escalateAfterMinutes?, escalateTo?}]}], onTimeout?, requireReason?}; an execution's input names one with policy. Unset: one stage, one rule (requiredApprovals of approverEmails)." },
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -234,6 +242,18 @@ class Reader {
     return [...new Set(list as number[])].sort((a, b) => b - a);
   }
 
+  /** A map (YAML map, handed over as JSON); the CLI's default `{}` and unset both mean none. */
+  map(key: ConfigKey): unknown {
+    const raw = this.value(key);
+    if (raw === undefined || raw === "{}") return undefined;
+    try {
+      return JSON.parse(raw);
+    } catch {
+      // `pulumi config set` without --path stores a plain string; the policy readers say what a map looks like.
+      return raw;
+    }
+  }
+
   /** An IAM role or user ARN exactly as `aws:PrincipalArn` carries it (no wildcard: it names one principal). */
   principalArn(key: ConfigKey): string | undefined {
     const value = this.value(key);
@@ -295,11 +315,27 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   if (config.approverEmails.length > 0 && !read.bad.has("requiredApprovals") && !read.bad.has("approverEmails") && config.requiredApprovals > config.approverEmails.length) {
     read.problems.push(`human-approval:requiredApprovals is "${config.requiredApprovals}": it must be at most the number of approverEmails (${config.approverEmails.length}), or no request could ever be approved.`);
   }
+  readPolicies(read, config);
   if (config.decisionReservedConcurrency === 0) {
     read.problems.push(`human-approval:decisionReservedConcurrency is "0": ${RESERVED_CONCURRENCY_ALLOWED} (0 would throttle every click).`);
   }
   if (read.problems.length > 0) throw new StackConfigError(read.problems);
   return config;
+}
+
+/** approverGroups and approvalPolicies, added to the config only when set (existing stacks read exactly as before). */
+function readPolicies(read: Reader, config: StackConfig): void {
+  const rawGroups = read.map("approverGroups");
+  const rawPolicies = read.map("approvalPolicies");
+  if (rawGroups === undefined && rawPolicies === undefined) return;
+  const problems: string[] = [];
+  // Group members must be stack approvers; a bad approverEmails is its own one problem.
+  const badGroups = new Set<string>();
+  const groups = parseApproverGroups(rawGroups, read.bad.has("approverEmails") ? undefined : config.approverEmails, problems, badGroups);
+  const policies = parseApprovalPolicies(rawPolicies, groups, problems, badGroups);
+  read.problems.push(...problems);
+  if (rawGroups !== undefined) config.approverGroups = groups;
+  if (rawPolicies !== undefined) config.approvalPolicies = policies;
 }
 
 /** Edit distance, for "did you mean". */

@@ -1,5 +1,5 @@
 import type { Decision, PublicApprovalRequest } from "../shared/approvalRequest";
-import type { Answer, EffectiveState } from "../shared/lifecycle";
+import { evaluationOf, type Answer, type EffectiveState } from "../shared/lifecycle";
 import type { Choice } from "./decisionBody";
 import type { SignInFailure, VerifiedApprover } from "./signIn/signIn";
 
@@ -52,6 +52,8 @@ function requestStatusCode(outcome: Extract<Outcome, { kind: "request" }>): numb
       return 409;
     case "deliveryPending":
       return 503;
+    case "reasonRequired":
+      return 400;
     case "notOpen":
       return CLOSED_STATES.has(state) ? 410 : 409;
     case "show":
@@ -114,6 +116,7 @@ function errorCodeOf(outcome: Outcome): string | undefined {
   if (outcome.answer.type === "selfApproval") return "self_approval";
   if (outcome.answer.type === "notAsked") return "not_an_approver";
   if (outcome.answer.type === "conflictingVote") return "already_voted";
+  if (outcome.answer.type === "reasonRequired") return "reason_required";
   if (status === 503) return "delivery_pending";
   if (outcome.state === "expired") return "expired";
   if (outcome.state === "withdrawn") return "withdrawn";
@@ -141,7 +144,15 @@ function requestFields(outcome: Extract<Outcome, { kind: "request" }>) {
     inputDigest: request.inputDigest,
     ...(delivered && output ? { decision: output.decision, decidedBy: output.decidedBy, decidedAt: output.decidedAt, comment: output.comment, ...(output.verifiedBy ? { verifiedBy: output.verifiedBy } : {}) } : {}),
     ...(request.closedReason && !delivered ? { reason: request.closedReason } : {}),
+    ...policyFieldsOf(request),
   };
+}
+
+/** With a policy: its name, the open stage and each rule's progress (who counted toward which rule). */
+function policyFieldsOf(request: PublicApprovalRequest) {
+  if (!request.policy) return {};
+  const evaluation = evaluationOf(request);
+  return { policy: request.policy.name, openStage: evaluation.openStage ?? null, stages: evaluation.stages, escalations: request.policyProgress?.escalations ?? [] };
 }
 
 /** The JSON answer: the request's public fields, plus `error` whenever the call did not simply succeed. */

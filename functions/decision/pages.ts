@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { PublicApprovalRequest } from "../shared/approvalRequest";
 import { omittedFrom, type InputView, type ShownValue } from "../shared/inputView";
 import type { EffectiveState } from "../shared/lifecycle";
+import { policyLines } from "../shared/policyText";
 import { counted, fingerprintOf, formatRemaining, formatUtc, oneLine, visible } from "../shared/text";
 import { COMMENT_MAX_LENGTH } from "./decisionBody";
 import type { Outcome } from "./outcome";
@@ -74,6 +75,11 @@ function describeRequest(outcome: RequestOutcome, now: Date): OutcomeText {
         ...quoteOf(outcome),
       };
     }
+    case "reasonRequired":
+      return {
+        heading: `A reason is required to ${answer.decision === "approved" ? "approve" : "reject"}`,
+        lead: `Policy ${request.policy?.name ?? ""} needs a comment saying why. ${NOT_RECORDED} Go back, write the reason in the comment box and press the button again.`,
+      };
     case "deliveryPending":
       return { heading: "Vote recorded; the workflow was not told yet", lead: `Your vote is recorded and settles the request, but the workflow could not be told yet. It is delivered without you within a few minutes. Reload this page to see it; nothing else is needed from you.` };
     case "notOpen":
@@ -389,6 +395,9 @@ export function needsText(request: Pick<PublicApprovalRequest, "requiredApproval
 function votesSection(request: PublicApprovalRequest, now: Date): string {
   const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
   const items = request.votes.map((vote) => `<li><strong>${address(vote.approver)}</strong> ${escapeHtml(vote.decision)} at ${escapeHtml(shortTime(vote.decidedAt, now))}${vote.comment ? `: <q>${html(vote.comment, "multiline")}</q>` : ""}</li>`);
+  if (request.policy) return `<h2 class="votes-heading">Votes</h2>
+${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}
+${policyLines(request, now).map((line) => `<p class="needs">${escapeHtml(line)}</p>`).join("\n")}`;
   const needs = needsText(request);
   return `<h2 class="votes-heading">Votes: ${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"}</h2>
 ${items.length ? `<ul class="votes">${items.join("")}</ul>` : `<p class="muted">No votes yet.</p>`}${needs ? `\n<p class="needs">${escapeHtml(needs)}</p>` : ""}`;
@@ -481,7 +490,7 @@ const TONES = {
 function toneOf(outcome: Outcome): Tone {
   if (outcome.kind !== "request") return outcome.kind === "unavailable" || outcome.kind === "redirect" || outcome.kind === "signInUnavailable" ? TONES.info : TONES.notice;
   const { state, answer } = outcome;
-  if (answer.type === "conflictingVote" || answer.type === "selfApproval" || answer.type === "notAsked") return TONES.notice;
+  if (answer.type === "conflictingVote" || answer.type === "selfApproval" || answer.type === "notAsked" || answer.type === "reasonRequired") return TONES.notice;
   if (answer.type === "notOpen") return outcome.attempted ? TONES.neutral : toneOfState(state, outcome);
   if (answer.type === "deliveryPending") return TONES.info;
   return toneOfState(state, outcome);
@@ -538,7 +547,7 @@ function reviewPage(outcome: RequestOutcome, text: OutcomeText, now: Date): stri
 function requestResultPage(outcome: RequestOutcome, text: OutcomeText, now: Date): string {
   const { request, state, answer } = outcome;
   // After a POST that changed nothing, or one whose answer is worth a second look: back to the page (a GET).
-  const backLink = ["notOpen", "conflictingVote", "selfApproval", "notAsked", "deliveryPending"].includes(answer.type);
+  const backLink = ["notOpen", "conflictingVote", "selfApproval", "notAsked", "deliveryPending", "reasonRequired"].includes(answer.type);
   return [
     banner(outcome, text, backLink),
     outcome.signedIn ? identityLine(outcome) : "",

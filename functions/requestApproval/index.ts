@@ -19,6 +19,8 @@ import { verifyDecision } from "./verification";
 import { parseRequestApprovalPayload } from "./payload";
 import { pendingRequestsFromIndex, reminderMinutesFromEnvironment, sendReminders, type ReminderDependencies } from "./reminders";
 import { recordExpiry, requestApproval, type RequestApprovalDependencies } from "./requestApproval";
+import { followUpPolicies } from "./policyFollowUp";
+import { policiesFromEnvironment } from "../shared/policy";
 import { sweepDeliveries, unfinishedDeliveriesFromIndex, type SweepDependencies } from "./sweeper";
 import { recordExecutionEnd, type WithdrawalDependencies } from "./withdrawal";
 
@@ -56,6 +58,7 @@ export function dependenciesFromEnvironment(env: Environment): RequestFunctionDe
     approverEmails: requireEmailListEnv(env, "APPROVER_EMAILS", "the stack's approvers, comma-separated"),
     requiredApprovals: env.REQUIRED_APPROVALS ? requirePositiveIntegerEnv(env, "REQUIRED_APPROVALS", "distinct approvals needed") : 1,
     allowSelfApproval: env.ALLOW_SELF_APPROVAL === "true",
+    ...policiesFromEnvironment(env),
     reminderMinutesBeforeExpiry: reminderMinutesFromEnvironment(env),
     pendingRequests: pendingRequestsFromIndex(store),
     workflow: stepFunctionsWorkflow(stepFunctions),
@@ -85,13 +88,14 @@ export function createHandler(dependencies: RequestFunctionDependencies) {
           return await recordExecutionEnd(notifying, payload);
         case "verify":
           return await verifyDecision({ ...dependencies, logger }, payload);
-        case "remind":
-          return await sendReminders({
-            ...dependencies,
-            reminderMinutesBeforeExpiry: dependencies.reminderMinutesBeforeExpiry ?? [],
-            pendingRequests: dependencies.pendingRequests ?? (async () => []),
-            logger,
-          });
+        case "remind": {
+          const scheduled = { ...dependencies, reminderMinutesBeforeExpiry: dependencies.reminderMinutesBeforeExpiry ?? [], pendingRequests: dependencies.pendingRequests ?? (async () => []), logger };
+          const reminded = await sendReminders(scheduled);
+          // Escalations and stage openings share the reminders' schedule.
+          if (!dependencies.policies) return reminded;
+          if (!dependencies.workflow) throw new Error("Approval policies need the workflow (an escalation can settle a request).");
+          return { ...reminded, policies: await followUpPolicies({ ...scheduled, workflow: dependencies.workflow }) };
+        }
         case "sweep": {
           const { workflow, unfinishedDeliveries } = dependencies;
           if (!workflow || !unfinishedDeliveries) throw new Error("The sweeper needs the workflow and the status index.");

@@ -66,7 +66,9 @@ export function approversToRemind(request: ApprovalRequest, stackApprovers: read
 export function composeReminderEmail(request: ApprovalRequest, approver: string, linkId: string, callbackUrl: string, subjectTemplate: string, now: Date): OutgoingEmail {
   const original = composeApprovalEmail(request, approver, linkId, callbackUrl, subjectTemplate, now);
   const approvals = request.votes.filter((vote) => vote.decision === "approved").length;
-  const lead = `Reminder: this request expires in ${formatRemaining(request.expiresAt, now)} and you have not voted yet (${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} so far). Your link is the same as in the first email.`;
+  // With a policy, its stages and rules say where it stands (in the email below); a total would mislead.
+  const soFar = request.policy ? "" : ` (${approvals} of ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? "" : "s"} so far)`;
+  const lead = `Reminder: this request expires in ${formatRemaining(request.expiresAt, now)} and you have not voted yet${soFar}. Your link is the same as in the first email.`;
   return { subject: toSnsSubject(`Reminder: ${original.subject}`), message: `${lead}\n\n${original.message}`, recipients: [approver] };
 }
 

@@ -3,6 +3,7 @@ import { linkKey, requestRefFor, type ApprovalRequest } from "../shared/approval
 import { composeApprovalEmail, composeOutcomeNotice, composeRequesterNotice } from "../shared/email";
 import { forEachBounded } from "../shared/boundedFanOut";
 import { effectiveState, transition } from "../shared/lifecycle";
+import { askedSoFar, narrowPolicy, policyAddresses, type ApprovalPolicy } from "../shared/policy";
 import { deriveLinkId, type MacFunction } from "../shared/links";
 import type { Logger } from "../shared/logger";
 import type { Publish } from "../shared/publisher";
@@ -27,6 +28,8 @@ export interface RequestApprovalDependencies {
   approverEmails: string[];
   requiredApprovals: number;
   allowSelfApproval: boolean;
+  /** The stack's named approval policies (APPROVAL_POLICIES); unset: every request follows requiredApprovals of approverEmails. */
+  policies?: Record<string, ApprovalPolicy>;
   now(): Date;
   logger: Logger;
   /** Slack (when the stack configures it): each asked approver also gets a direct message. */
@@ -72,9 +75,36 @@ export function askedApprovers(input: unknown, requestedBy: string | undefined, 
   return eligible;
 }
 
+/** The policy an input names (or the stack's policy named "default"), narrowed by the input; undefined: today's one rule. */
+export function chosenPolicy(input: unknown, requestedBy: string | undefined, deps: Pick<RequestApprovalDependencies, "policies" | "allowSelfApproval">): ApprovalPolicy | undefined {
+  const fields = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
+  const policies = deps.policies ?? {};
+  const names = Object.keys(policies);
+  if (fields.policy === undefined && !policies.default) return undefined;
+  const name = fields.policy ?? "default";
+  if (typeof name !== "string" || !Object.hasOwn(policies, name)) {
+    throw new InvalidApprovalRequest(`Input policy is ${JSON.stringify(name)}: it must name one of this stack's approval policies (${names.join(", ") || "none defined"}). No email was sent.`);
+  }
+  const policy = policies[name];
+  let named: string[] | undefined;
+  if (fields.approvers !== undefined) {
+    // The input may narrow who is asked, never add anyone, lower a count or skip a stage.
+    const listed = Array.isArray(fields.approvers) ? fields.approvers.map(normaliseAddress) : [];
+    const known = policyAddresses(policy);
+    if (listed.length === 0 || listed.includes(undefined)) throw new InvalidApprovalRequest(`Input approvers must be a non-empty list of email addresses (printable ASCII) from policy ${name} (${known.join(", ")}).`);
+    const unknown = (listed as string[]).filter((address) => !known.includes(address));
+    if (unknown.length > 0) throw new InvalidApprovalRequest(`Input approvers lists ${unknown.join(", ")}, which ${unknown.length === 1 ? "is not an approver" : "are not approvers"} of policy ${name} (${known.join(", ")}). No email was sent.`);
+    named = listed as string[];
+  }
+  const narrowed = narrowPolicy(policy, named, requestedBy, deps.allowSelfApproval);
+  if ("refused" in narrowed) throw new InvalidApprovalRequest(narrowed.refused);
+  return narrowed.policy;
+}
+
 export function newApprovalRequest(payload: RequestApprovalPayload, deps: Omit<RequestApprovalDependencies, "store" | "publish" | "mac" | "logger" | "now">, now: Date): ApprovalRequest {
   const summary = summariseInput(payload.input, `Approval requested by ${payload.stateMachine.name}`);
-  const approvers = askedApprovers(payload.input, summary.requestedBy, deps);
+  const policy = chosenPolicy(payload.input, summary.requestedBy, deps);
+  const approvers = policy ? askedSoFar(policy, 1, { requestedBy: summary.requestedBy, allowSelfApproval: deps.allowSelfApproval }) : askedApprovers(payload.input, summary.requestedBy, deps);
   const expiresAt = new Date(now.getTime() + deps.approvalTimeoutSeconds * 1000);
   return {
     id: requestRefFor(payload.execution.id),
@@ -85,8 +115,10 @@ export function newApprovalRequest(payload: RequestApprovalPayload, deps: Omit<R
     ...summary,
     inputDigest: inputDigest(payload.input),
     approvers,
-    requiredApprovals: deps.requiredApprovals,
+    // With a policy, every rule's count together (the page and the audit read the policy itself).
+    requiredApprovals: policy ? policy.stages.flatMap((stage) => stage.rules).reduce((sum, rule) => sum + rule.required, 0) : deps.requiredApprovals,
     allowSelfApproval: deps.allowSelfApproval,
+    ...(policy ? { policy, policyProgress: { stageOpenedAt: [now.toISOString()], escalations: [] } } : {}),
     createdAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
     status: "PENDING",
@@ -161,13 +193,7 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
     return { requestRef: request.id, emailsSent: 0 };
   }
 
-  let emailsSent = 0;
-  await forEachBounded(request.approvers.filter((address) => !request.notified.includes(address)), APPROVER_FAN_OUT, async (approver) => {
-    const linkId = await linkOf(request, approver);
-    await deps.publish(composeApprovalEmail(request, approver, linkId, deps.callbackUrl, deps.subjectTemplate, now));
-    await deps.store.markNotified(request.id, approver);
-    emailsSent++;
-  }).catch(async (error: unknown) => {
+  let emailsSent = await emailAskedApprovers(deps, request, now, linkOf).catch(async (error: unknown) => {
     await Promise.allSettled(storedLinks.values());
     throw error;
   });
@@ -192,22 +218,48 @@ export async function requestApproval(deps: RequestApprovalDependencies, payload
   return { requestRef: request.id, emailsSent };
 }
 
+/**
+ * Emails every asked approver not yet emailed their own link, and records each as notified: the first emails
+ * of a request, and (on the scheduled path) the approvers of a stage that opened or of a backup group.
+ */
+export async function emailAskedApprovers(deps: Pick<RequestApprovalDependencies, "publish" | "store" | "callbackUrl" | "subjectTemplate">, request: ApprovalRequest, now: Date, linkOf: (request: ApprovalRequest, approver: string) => Promise<string>): Promise<number> {
+  let emailsSent = 0;
+  await forEachBounded(request.approvers.filter((address) => !request.notified.includes(address)), APPROVER_FAN_OUT, async (approver) => {
+    const linkId = await linkOf(request, approver);
+    await deps.publish(composeApprovalEmail(request, approver, linkId, deps.callbackUrl, deps.subjectTemplate, now));
+    await deps.store.markNotified(request.id, approver);
+    emailsSent++;
+  });
+  return emailsSent;
+}
+
+/** A link made and stored for the scheduled path (the request's own invocation makes them ahead, see requestApproval). */
+export const linkFor = (deps: Pick<RequestApprovalDependencies, "mac" | "store">) => (request: ApprovalRequest, approver: string) => storeLink(deps, request, approver);
+
+/** What the workflow's timeout path receives: the policy's timeout decision, or "expired". */
+function timeoutApproval(request: ApprovalRequest): { decision: string } {
+  const output = request.settlement?.output;
+  return request.status === "REJECTED" && output?.decidedBy === "timeout" ? output : { decision: "expired" };
+}
+
 /** The workflow took its timeout path: close the request and tell the approvers. */
-export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "store" | "publish" | "approverEmails" | "now" | "logger" | "announceOutcome">, payload: ExpiryPayload): Promise<{ requestRef: string; status: string }> {
+export async function recordExpiry(deps: Pick<RequestApprovalDependencies, "store" | "publish" | "approverEmails" | "now" | "logger" | "announceOutcome">, payload: ExpiryPayload): Promise<{ requestRef: string; status: string; approval?: { decision: string } }> {
   const requestRef = requestRefFor(payload.execution.id);
   for (let attempt = 0; attempt < 5; attempt++) {
     const request = await deps.store.get(requestRef);
     if (!request) return { requestRef, status: "unknown" };
+    // Only a request with a policy says more than its status (the state machine reads it when a policy rejects on timeout).
+    const withApproval = (stored: ApprovalRequest) => (stored.policy ? { approval: timeoutApproval(stored) } : {});
     const now = deps.now();
     const step = transition(request, { type: "expired" }, { now, stackApprovers: deps.approverEmails });
-    if (!step.next) return { requestRef, status: request.status };
+    if (!step.next) return { requestRef, status: request.status, ...withApproval(request) };
     if (!(await deps.store.save(step.next, request.version))) continue; // a vote landed meanwhile: read again
     for (const effect of step.effects) {
       if (effect.type === "notifyOutcome") await deps.publish(composeOutcomeNotice(step.next, effect.recipients, now));
     }
     await deps.announceOutcome?.(step.next, deps).catch(() => undefined); // logged by the announcer; the email went
-    deps.logger.info("Approval request expired", { requestRef, outcome: "expired", votes: request.votes.length });
-    return { requestRef, status: step.next.status };
+    deps.logger.info("Approval request expired", { requestRef, outcome: step.next.status === "REJECTED" ? "rejected-on-timeout" : "expired", votes: request.votes.length });
+    return { requestRef, status: step.next.status, ...withApproval(step.next) };
   }
   throw new Error("The request kept changing while it was being closed; the state machine retries.");
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { InputView } from "./inputView";
+import type { ApprovalPolicy, PolicyProgress, RuleResult, StageResult } from "./policy";
 
 /**
  * Where a stored request stands:
@@ -46,6 +47,12 @@ export interface ApprovalOutput {
   requestRef: string;
   inputDigest: string;
   verifiedBy?: string;
+  /** With an approval policy (never for the one-rule default): the policy's name. */
+  policy?: string;
+  /** With an approval policy: each stage's and rule's result, and who counted toward which rule. */
+  stages?: Array<{ stage: number; result: StageResult; rules: Array<{ group: string; required: number; result: RuleResult; countedApprovers: string[]; escalatedTo?: string }> }>;
+  /** With an approval policy: the escalations that happened, oldest first. */
+  escalations?: Array<{ stage: number; group: string; escalateTo: string; at: string; asked: string[] }>;
 }
 
 /** The settling vote's outcome, recorded before SendTaskSuccess so every retry sends the same thing. */
@@ -80,6 +87,10 @@ export interface ApprovalRequest {
   requiredApprovals: number;
   /** May `requestedBy` vote on their own request (the stack's setting when it was asked). */
   allowSelfApproval: boolean;
+  /** The approval policy this request follows, as it was when asked (narrowed by the input); absent: one rule, requiredApprovals of approvers. */
+  policy?: ApprovalPolicy;
+  /** With a policy: when each stage opened and which rules escalated. */
+  policyProgress?: PolicyProgress;
   createdAt: string;
   expiresAt: string;
   status: RequestStatus;

@@ -6,6 +6,8 @@ import type { ApprovalRequest } from "./approvalRequest";
 import type { Publish } from "./publisher";
 import { effectiveState } from "./lifecycle";
 import { reviewLinks } from "./links";
+import type { Escalation } from "./policy";
+import { policyLines } from "./policyText";
 import type { ShownValue } from "./inputView";
 import { counted, fingerprintOf, formatRemaining, formatUtc, oneLine, visible } from "./text";
 
@@ -52,6 +54,11 @@ export function labelledSubject(subject: string, stackLabel: string | undefined)
 /** A publisher that puts the stack's label in front of every subject. */
 export function labelledPublisher(publish: Publish, stackLabel: string | undefined): Publish {
   return stackLabel ? (email) => publish({ ...email, subject: labelledSubject(email.subject, stackLabel) }) : publish;
+}
+
+/** What settles the request: today's quorum line, or the policy's stages and rules. */
+function needsLines(request: ApprovalRequest): string[] {
+  return request.policy ? policyLines(request).map((line, index) => `${index === 0 ? "Needs:      " : "            "}${line}`) : [quorumLine(request)];
 }
 
 function quorumLine(request: ApprovalRequest): string {
@@ -108,7 +115,7 @@ export function requestLines(request: ApprovalRequest, now: Date): string[] {
   return [
     `Requested by: ${request.requestedBy ? oneLine(request.requestedBy) : `not stated (started by the workflow ${request.stateMachineName})`}`,
     `Expires:    ${formatUtc(request.expiresAt)} (in ${formatRemaining(request.expiresAt, now)})`,
-    quorumLine(request),
+    ...needsLines(request),
     ...fingerprintLines(request),
     "",
     "What is asked, as the requester wrote it:",
@@ -177,7 +184,8 @@ export function composeOutcomeNotice(request: ApprovalRequest, recipients: strin
       : [request.closedReason ?? "Nobody decided it before it expired."]),
     "",
     "Votes:",
-    ...(request.votes.length ? request.votes.map((vote) => `  ${vote.approver}: ${vote.decision} at ${formatUtc(vote.decidedAt)}`) : ["  none"]),
+    ...(request.votes.length ? request.votes.flatMap((vote) => [`  ${vote.approver}: ${vote.decision} at ${formatUtc(vote.decidedAt)}`, ...(request.policy && vote.comment ? quoted(vote.comment) : [])]) : ["  none"]),
+    ...(request.policy ? ["", ...policyLines(request)] : []),
     "",
     "The request:",
     `${QUOTE}${oneLine(request.title)}`,
@@ -190,4 +198,21 @@ export function composeOutcomeNotice(request: ApprovalRequest, recipients: strin
     "Your link for this request no longer decides anything.",
   ];
   return { subject: toSnsSubject(`${word}: ${request.title}`), message: lines.join("\n"), recipients };
+}
+
+/** A rule escalated: the asked approvers and the requester hear who else is asked now (the new approvers get their own links). */
+export function composeEscalationNotice(request: ApprovalRequest, recipients: string[], escalations: readonly Escalation[]): OutgoingEmail {
+  const lines = [
+    ...escalations.map((escalation) => `Stage ${escalation.stage}: ${escalation.group} did not reach its approvals in time, so ${escalation.escalateTo} is asked too${escalation.asked.length ? ` (${escalation.asked.join(", ")})` : ""}; their approvals count toward ${escalation.group}.`),
+    "",
+    ...policyLines(request),
+    "",
+    "The request:",
+    `${QUOTE}${oneLine(request.title)}`,
+    ...fingerprintLines(request),
+    `Reference:  ${request.id}`,
+    "",
+    "Nothing changes for your vote: use the link from your first email.",
+  ];
+  return { subject: toSnsSubject(`Escalated: ${request.title}`), message: lines.join("\n"), recipients };
 }

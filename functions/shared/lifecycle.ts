@@ -8,6 +8,7 @@ import { normaliseAddress } from "./address";
 import type { ApprovalOutput, ApprovalRequest, Decision, Vote, VoteChannel } from "./approvalRequest";
 import { DECISION_TIMEOUT_SECONDS } from "./awsClients";
 import { canonicalJson } from "./canonicalJson";
+import { askedSoFar, dueEscalations, evaluatePolicy, reasonMissing, singleRulePolicy, type ApprovalPolicy, type Escalation, type PolicyEvaluation } from "./policy";
 
 /** What a request is at a given moment, whatever the item's status says. */
 export type EffectiveState = "pending" | "settling" | "approved" | "rejected" | "expired" | "withdrawn" | "closed";
@@ -62,11 +63,15 @@ export type LifecycleEvent =
   | { type: "sweep" }
   | { type: "delivery"; report: DeliveryReport }
   | { type: "expired" }
-  | { type: "withdrawn"; reason: string };
+  | { type: "withdrawn"; reason: string }
+  /** The scheduled path (request function): asks the backup group of every rule whose escalation is due. */
+  | { type: "escalate" };
 
 export type Effect =
   | { type: "deliver"; output: ApprovalOutput }
-  | { type: "notifyOutcome"; recipients: string[] };
+  | { type: "notifyOutcome"; recipients: string[] }
+  /** Tell the asked approvers and the requester that a rule escalated (the new approvers get their links by the scheduled path). */
+  | { type: "notifyEscalation"; recipients: string[]; escalations: Escalation[] };
 
 /** What the person is told; pages and JSON are rendered from it with the request's effective state. */
 export type Answer =
@@ -77,6 +82,8 @@ export type Answer =
   | { type: "notOpen" }
   | { type: "notAsked" }
   | { type: "selfApproval" }
+  /** The request's policy needs a comment for this choice: nothing recorded (400). */
+  | { type: "reasonRequired"; decision: Decision }
   | { type: "deliveryPending" };
 
 export interface Transition {
@@ -111,6 +118,32 @@ function bump(request: ApprovalRequest, changes: Partial<ApprovalRequest>): Appr
   return { ...request, ...changes, version: request.version + 1 };
 }
 
+/** The policy a request follows: its own, or today's one stage with one rule. */
+export function policyOf(request: Pick<ApprovalRequest, "policy" | "approvers" | "requiredApprovals">): ApprovalPolicy {
+  return request.policy ?? singleRulePolicy(request.approvers, request.requiredApprovals);
+}
+
+/** Where the request's policy stands with these votes. */
+export type PolicyView = Pick<ApprovalRequest, "policy" | "policyProgress" | "approvers" | "requiredApprovals" | "requestedBy" | "allowSelfApproval" | "votes">;
+
+export function evaluationOf(request: PolicyView, votes: readonly Vote[] = request.votes): PolicyEvaluation {
+  return evaluatePolicy(policyOf(request), votes, { requestedBy: request.requestedBy, allowSelfApproval: request.allowSelfApproval, escalations: request.policyProgress?.escalations });
+}
+
+/** With a policy: its name, each stage's and rule's result, and the escalations (the one-rule default adds nothing). */
+function policyFields(request: ApprovalRequest, votes: readonly Vote[]): Partial<ApprovalOutput> {
+  if (!request.policy) return {};
+  return {
+    policy: request.policy.name,
+    stages: evaluationOf(request, votes).stages,
+    escalations: (request.policyProgress?.escalations ?? []).map(({ stage, group, escalateTo, at, asked }) => ({ stage, group, escalateTo, at, asked })),
+  };
+}
+
+/** The output's approvals[]: each vote with its channel ("email" or "slack") and, when it had one, who verified the voter. */
+const approvalsOf = (votes: readonly Vote[]) =>
+  votes.map(({ approver, decision, decidedAt, comment, channel, verifiedBy }) => ({ approver, decision, decidedAt, comment, channel: channel ?? "email", ...(verifiedBy ? { verifiedBy } : {}) }));
+
 /** The output the workflow will receive, fixed at the moment the settling vote is recorded. */
 export function settlementOutput(request: ApprovalRequest, votes: Vote[], settling: Vote): ApprovalOutput {
   return {
@@ -118,10 +151,25 @@ export function settlementOutput(request: ApprovalRequest, votes: Vote[], settli
     decidedBy: settling.approver,
     decidedAt: settling.decidedAt,
     comment: settling.comment,
-    approvals: votes.map(({ approver, decision, decidedAt, comment, channel, verifiedBy }) => ({ approver, decision, decidedAt, comment, channel: channel ?? "email", ...(verifiedBy ? { verifiedBy } : {}) })),
+    approvals: approvalsOf(votes),
     requestRef: request.id,
     inputDigest: request.inputDigest,
     ...(settling.verifiedBy ? { verifiedBy: settling.verifiedBy } : {}),
+    ...policyFields(request, votes),
+  };
+}
+
+/** A policy whose timeout outcome is `reject`: the output says plainly that no person decided. */
+export function timeoutRejectionOutput(request: ApprovalRequest, now: Date): ApprovalOutput {
+  return {
+    decision: "rejected",
+    decidedBy: "timeout",
+    decidedAt: now.toISOString(),
+    comment: `No person decided: nobody settled it before the approval timeout, and policy ${request.policy?.name} rejects on timeout.`,
+    approvals: approvalsOf(request.votes),
+    requestRef: request.id,
+    inputDigest: request.inputDigest,
+    ...policyFields(request, request.votes),
   };
 }
 
@@ -145,6 +193,7 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
   // Self-approval first: the requester is told why, rather than that they were not asked.
   if (sameAddress(request.requestedBy, approver) && !request.allowSelfApproval) return { effects: [], answer: { type: "selfApproval" } };
   if (!request.approvers.includes(approver)) return { effects: [], answer: { type: "notAsked" } };
+  if (request.policy && reasonMissing(request.policy, event.decision, event.comment)) return { effects: [], answer: { type: "reasonRequired", decision: event.decision } };
 
   const cast: Vote = {
     approver,
@@ -159,10 +208,9 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
     ...(event.channel ? { channel: event.channel } : {}),
   };
   const votes = [...request.votes, cast];
-  const approvals = votes.filter((existing) => existing.decision === "approved").length;
-  // The first rejection vetoes; the quorum-th distinct approval approves.
-  const settles = cast.decision === "rejected" || approvals >= request.requiredApprovals;
-  if (!settles) return { next: bump(request, { votes }), effects: [], answer: { type: "voteRecorded" } };
+  // The first rejection vetoes; the vote that makes every rule of every stage hold approves (policy.ts).
+  const evaluation = evaluationOf(request, votes);
+  if (evaluation.outcome === "pending") return { next: bump(request, { votes, ...stageOpening(request, evaluation, now) }), effects: [], answer: { type: "voteRecorded" } };
 
   const output = settlementOutput(request, votes, cast);
   const next = bump(request, {
@@ -171,6 +219,55 @@ function vote(request: ApprovalRequest, event: VoteEvent, now: Date): Transition
     settlement: { output, settledAt: cast.decidedAt, leaseUntil: leaseUntil(request, now) },
   });
   return { next, effects: [{ type: "deliver", output }], answer: { type: "voteRecorded" } };
+}
+
+/**
+ * A vote that made the open stage hold opens the next one: its approvers join the asked (the request function's
+ * scheduled path emails everyone asked and not yet emailed, each their own link) and the opening time is kept
+ * for escalation delays. Nothing changes while the same stage stays open.
+ */
+function stageOpening(request: ApprovalRequest, evaluation: PolicyEvaluation, now: Date): Partial<ApprovalRequest> {
+  const policy = request.policy;
+  const openStage = evaluation.openStage;
+  if (!policy || openStage === undefined) return {};
+  const opened = request.policyProgress?.stageOpenedAt ?? [];
+  if (opened.length >= openStage) return {};
+  const stageOpenedAt = [...opened];
+  while (stageOpenedAt.length < openStage) stageOpenedAt.push(now.toISOString());
+  const escalations = request.policyProgress?.escalations ?? [];
+  const asked = askedSoFar(policy, openStage, { requestedBy: request.requestedBy, allowSelfApproval: request.allowSelfApproval, escalations });
+  return { approvers: [...request.approvers, ...asked.filter((address) => !request.approvers.includes(address))], policyProgress: { stageOpenedAt, escalations } };
+}
+
+/** The scheduled path: every due escalation of the open stage asks its backup group, and the asked and the requester are told. */
+function escalate(request: ApprovalRequest, now: Date): Transition {
+  const policy = request.policy;
+  const progress = request.policyProgress;
+  if (!policy || !progress || effectiveState(request, now) !== "pending") return { effects: [], answer: { type: "show" } };
+  const due = dueEscalations(policy, evaluationOf(request), progress, now);
+  if (due.length === 0) return { effects: [], answer: { type: "show" } };
+  const excluded = request.allowSelfApproval ? undefined : request.requestedBy;
+  const happened: Escalation[] = due.map(({ stage, rule }) => ({
+    stage,
+    group: rule.group,
+    escalateTo: rule.escalateTo!,
+    at: now.toISOString(),
+    asked: (rule.escalationMembers ?? []).filter((address) => address !== excluded && !request.approvers.includes(address)),
+  }));
+  const approvers = [...request.approvers];
+  for (const escalation of happened) for (const address of escalation.asked) if (!approvers.includes(address)) approvers.push(address);
+  const escalated: ApprovalRequest = { ...request, approvers, policyProgress: { ...progress, escalations: [...progress.escalations, ...happened] } };
+  const recipients = [...new Set([...approvers, ...(request.requestedBy ? [request.requestedBy] : [])])];
+  const told: Effect = { type: "notifyEscalation", recipients, escalations: happened };
+  // The backup group's earlier votes (someone in both groups) may make every rule hold: then it settles now,
+  // decided by the vote that completed the last rule.
+  const evaluation = evaluationOf(escalated);
+  if (evaluation.outcome === "approved" && evaluation.settledBy) {
+    const output = settlementOutput(escalated, request.votes, evaluation.settledBy);
+    const next = bump(escalated, { status: "SETTLING", settlement: { output, settledAt: now.toISOString(), leaseUntil: leaseUntil(request, now) } });
+    return { next, effects: [told, { type: "deliver", output }], answer: { type: "show" } };
+  }
+  return { next: bump(escalated, stageOpening(escalated, evaluation, now)), effects: [told], answer: { type: "show" } };
 }
 
 /**
@@ -241,9 +338,22 @@ export function transition(request: ApprovalRequest, event: LifecycleEvent, cont
     }
     case "delivery":
       return delivery(request, event.report, now, context.stackApprovers);
+    case "escalate":
+      return escalate(request, now);
     case "expired": {
       // The workflow took its timeout path: whatever the item said, the workflow received "expired".
       if (request.status === "EXPIRED" || request.status === "WITHDRAWN") return { effects: [], answer: { type: "show" } };
+      // The expiry task retried: the policy's timeout outcome is already recorded (and is what the workflow gets).
+      if (request.status === "REJECTED" && request.settlement?.output.decidedBy === "timeout") return { effects: [], answer: { type: "show" } };
+      if (request.policy?.onTimeout === "reject" && request.status === "PENDING") {
+        // The policy's timeout outcome decides: the expiry task hands this output to the workflow (Rejected path).
+        const output = timeoutRejectionOutput(request, now);
+        return {
+          next: bump(request, { status: "REJECTED", settlement: { output, settledAt: output.decidedAt, leaseUntil: output.decidedAt }, deliveredAt: output.decidedAt, closedReason: output.comment }),
+          effects: [{ type: "notifyOutcome", recipients: outcomeRecipients(request, context.stackApprovers) }],
+          answer: { type: "show" },
+        };
+      }
       const reason = request.status === "SETTLING" ? "The votes settled it, but the workflow stopped waiting before the decision reached it." : "Nobody settled it before the approval timeout.";
       return {
         next: bump(request, { status: "EXPIRED", closedReason: reason }),

@@ -43,11 +43,11 @@ function inferSchema(): { schema: PackageSchema; typeDescriptions: Record<string
 const INPUTS = [
   "transport", "approverEmails", "requiredApprovals", "allowSelfApproval", "tableDeletionProtection", "approvalTimeoutMinutes", "logRetentionDays",
   "auditRetentionDays", "emailSubject", "apiThrottle", "decisionReservedConcurrency", "approvedFunctionArn", "signIn", "slack", "reminderMinutesBeforeExpiry",
-  "sweepIntervalMinutes", "alarmEmail", "alarmTopicArn", "namePrefix", "protectState", "deployerArn", "breakGlassRoleArn", "callerStateMachineNames",
+  "sweepIntervalMinutes", "alarmEmail", "alarmTopicArn", "namePrefix", "protectState", "deployerArn", "breakGlassRoleArn", "callerStateMachineNames", "approvalPolicies",
 ];
 const OUTPUTS = ["transport", "callbackUrl", "stateMachineArn", "topicArn", "approvalsTableName", "requestFunctionArn", "approvalStates"];
 /** Arguments that decide which resources exist or their resource options: plain values in every language. */
-const PLAIN = ["transport", "approverEmails", "tableDeletionProtection", "reminderMinutesBeforeExpiry", "alarmEmail", "namePrefix", "protectState", "signIn", "slack"];
+const PLAIN = ["transport", "approverEmails", "tableDeletionProtection", "reminderMinutesBeforeExpiry", "alarmEmail", "namePrefix", "protectState", "signIn", "slack", "approvalPolicies"];
 
 const camelCase = (snake: string) => snake.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 const pascalCase = (screaming: string) => screaming.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());

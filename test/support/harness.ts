@@ -15,6 +15,7 @@ import { createHandler as createRequestHandler, dependenciesFromEnvironment as r
 import type { RequestApprovalResult } from "../../functions/requestApproval/requestApproval";
 import type { ApprovalOutput, ApprovalRequest } from "../../functions/shared/approvalRequest";
 import { createLogger } from "../../functions/shared/logger";
+import type { ApprovalPolicy } from "../../functions/shared/policy";
 import { AwsStandIn, type PublishedEmail } from "../../local/awsStandIn";
 import { startLocalDynamoDb, type LocalDynamoDb } from "../../local/dynamoDb";
 import { localAwsEnvironment } from "../../local/environment";
@@ -33,6 +34,8 @@ export interface StackConfig {
   approverEmails: string[];
   requiredApprovals: number;
   allowSelfApproval: boolean;
+  /** Approval policies, resolved as stacks/config.ts makes them (APPROVAL_POLICIES); unset: none. */
+  approvalPolicies?: Record<string, ApprovalPolicy>;
 }
 
 export interface RequestOptions {
@@ -91,6 +94,8 @@ export interface Harness {
   invokeRequestFunction(event: unknown): Promise<unknown>;
   /** The workflow's timeout: the task times out in the stand-in and the timeout path runs request-approval's expiry. */
   timeOut(approval: RequestedApproval): Promise<unknown>;
+  /** One run of the reminders' schedule (`{"kind":"remind"}`): reminders, and approval policies' escalations and stage openings. */
+  remind(): Promise<unknown>;
   /** Sends one HTTP call through the decision handler, shaped as the transport delivers it. */
   call(transport: Transport, call: HttpCall): Promise<HttpResponse>;
   /** The request item as stored. */
@@ -175,6 +180,8 @@ export async function startHarness(initial: Partial<StackConfig> = {}): Promise<
       REQUIRED_APPROVALS: String(config.requiredApprovals),
       ALLOW_SELF_APPROVAL: String(config.allowSelfApproval),
     });
+    if (config.approvalPolicies) env.APPROVAL_POLICIES = JSON.stringify(config.approvalPolicies);
+    else delete env.APPROVAL_POLICIES;
     requestHandler = createRequestHandler({ ...requestDependencies(env), now: () => clock.now, logger: logger("request-approval") });
     decisionHandler = createDecisionHandler({ ...decisionDependencies(env), now: () => clock.now, logger: logger("decision") });
   };
@@ -265,6 +272,7 @@ export async function startHarness(initial: Partial<StackConfig> = {}): Promise<
       standIn.finishTask(approval.taskToken, "timedOut");
       return requestHandler({ kind: "expired", execution: { id: approval.executionArn, name: approval.executionName } }, { awsRequestId: invocationId() });
     },
+    remind: () => requestHandler({ kind: "remind" }, { awsRequestId: invocationId() }),
     call: (transport, call) => decisionHandler(EVENT_BUILDERS[transport](call), { awsRequestId: invocationId() }),
     async stored(requestRef) {
       const result = await documents.send(new GetCommand({ TableName: tableName, Key: { id: requestRef }, ConsistentRead: true }));
