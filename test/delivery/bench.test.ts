@@ -13,10 +13,14 @@ describe("benchmarks (they measure; these tests only check that they run)", func
 
   const referenceTemplate = findReferenceTemplate();
   const missingTemplate = `No reference template at ${REFERENCE_TEMPLATE} (the project's shared/reference beside this checkout): set REFERENCE_TEMPLATE to compare with the reference.`;
-  /** The reference parts need the template: under CI its absence is a failure with the reason, elsewhere a visible skip. */
+  /**
+   * The reference parts need the template. A template named with REFERENCE_TEMPLATE that is not there is a failure
+   * with the reason; a checkout with no shared/ folder beside it (the template is not part of this repository) is
+   * a visible skip, under CI too: this project's own figures are asserted either way.
+   */
   const requireTemplate = (context: Mocha.Context) => {
     if (referenceTemplate) return;
-    if (process.env.CI) throw new Error(missingTemplate);
+    if (process.env.REFERENCE_TEMPLATE) throw new Error(missingTemplate);
     console.log(`      (skipped) ${missingTemplate}`);
     context.skip();
   };
