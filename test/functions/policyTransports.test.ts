@@ -100,7 +100,7 @@ describe("approval policies on every transport (dynalite + AWS stand-in)", funct
         assert.equal(output.decision, "rejected");
         assert.equal(output.decidedBy, RON);
         assert.equal(output.comment, "the rollback plan is missing");
-        assert.deepEqual(output.approvals.at(-1), { approver: RON, decision: "rejected", decidedAt: output.decidedAt, comment: "the rollback plan is missing" });
+        assert.deepEqual(output.approvals.at(-1), { approver: RON, decision: "rejected", decidedAt: output.decidedAt, comment: "the rollback plan is missing", channel: "email" });
         assert.deepEqual(output.stages?.map((stage) => stage.result), ["approved", "rejected"]);
         const notice = emailsTo(approval, SAM).find((email) => email.subject.startsWith("Rejected"));
         assert.ok(notice && notice.message.includes("the rollback plan is missing"), "the notice carries the reason");
