@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 // The stack is one consumer of the package entry, like any program that adds the package.
 import { HumanApprovalWorkflow } from "./components";
-import { loadStackConfig } from "./stacks/config";
+import { loadStackConfig } from "./stacks/loadStackConfig";
 
 const config = loadStackConfig();
 

@@ -2,7 +2,7 @@
  * Where a cold start's CPU time goes, from the profiles `npm run bench -- --profile <dir>` writes:
  *
  *   npm run bench -- --quick --runs 5 --sizes 1 --profile .local/bench/profiles
- *   npx ts-node --transpile-only bench/profileBreakdown.ts .local/bench/profiles
+ *   node --require tsx/cjs bench/profileBreakdown.ts .local/bench/profiles
  *
  * Self time per variant (mean over its profiles), by package: our bundles are mapped back to their
  * sources with a source map of the same build (functions/bundle.ts), Node's own modules by

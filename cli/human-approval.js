@@ -1,17 +1,13 @@
 #!/usr/bin/env node
 // The `human-approval` command (package.json "bin"): runs cli/main.ts from source, so `npx human-approval`
-// works in this repository without a build step. ts-node only strips the types (transpile-only): fast, and
-// a type error elsewhere in the project never stops a pipeline's approval gate.
+// works in this repository and in an installed package without a build step. tsx (esbuild) only strips the
+// types: fast, and a type error elsewhere in the project never stops a pipeline's approval gate. Its loader
+// is scoped to this import: nothing else in the process is compiled.
 "use strict";
-const path = require("node:path");
+const tsx = require("tsx/cjs/api");
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-require("ts-node").register({
-  project: path.join(__dirname, "..", "tsconfig.json"),
-  transpileOnly: true,
-  compilerOptions: { module: "commonjs" },
-});
-const { main } = require("./main.ts");
+const { main } = tsx.require("./main.ts", __filename);
 
 main(process.argv.slice(2)).then(
   (code) => {

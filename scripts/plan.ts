@@ -43,7 +43,7 @@ function problemLines(stack: string, error: unknown): string[] | undefined {
 /** In this process: run the program for one stack under mocks and return its inventory. */
 async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   // Loaded here, not at the top: the mocks must be installed before the program runs.
-  const { declared, settled, useMocks, valueOf } = await import("../test/support/pulumiMocks");
+  const { declared, settled, useMocks, valueOf }: typeof import("../test/support/pulumiMocks") = require("../test/support/pulumiMocks");
   // What the Pulumi CLI hands the program: Pulumi.yaml's defaults merged in, its checks passed. Values set
   // with --secret are ciphertext here (`secure: v1:...`): the plan names them, never shows them.
   // Checked before the program runs, so that every problem is named at once, as one line each (as `npm start` names them).
@@ -51,7 +51,7 @@ async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
   if (problems.length > 0 || config === undefined) throw new ConfigProblems(problems);
   const { config: stackConfig, secretKeys } = config;
   useMocks(stack, stackConfig, secretKeys);
-  const program = await import("../index");
+  const program: typeof import("../index") = require("../index");
   const outputs = {
     transport: program.transport,
     callbackUrl: await valueOf(program.callbackUrl),
@@ -65,7 +65,7 @@ async function emit(stack: string, root = PROJECT_ROOT): Promise<string> {
 }
 
 function planInChildProcess(stack: string, root: string): string {
-  return execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--emit", stack, root], {
+  return execFileSync(process.execPath, ["-r", "tsx/cjs", __filename, "--emit", stack, root], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
     // The child's errors go straight to the terminal: config problems as one line each, nothing wrapped around them.

@@ -1,16 +1,16 @@
 /**
  * The typed stack configuration: every key of the `human-approval` namespace,
  * read and validated here. Parsing is a pure function of the raw strings so it
- * is unit-tested without Pulumi; `loadStackConfig` adapts it to pulumi.Config.
+ * is unit-tested without Pulumi; `loadStackConfig` (loadStackConfig.ts) adapts it to pulumi.Config.
+ * Only types come from Pulumi here: the local mode and the CLI read stack files without loading the SDK.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { TRANSPORTS, type Transport } from "../functions/decision/httpEvent";
 import { normaliseAddress } from "../functions/shared/address";
 import { DEFAULT_SUBJECT_TEMPLATE } from "../functions/shared/email";
 import { WORKFLOW_DEFAULTS } from "../components/defaults";
 import type { ApprovalPolicy } from "../functions/shared/policy";
 import { parseApprovalPolicies, parseApproverGroups } from "./policyConfig";
-import { findProjectRoot, keysStoredInClear } from "./pulumiCliConfig";
 
 export interface StackConfig {
   transport: Transport;
@@ -388,49 +388,4 @@ export function unknownKeyProblems(keys: Iterable<string>, values: Record<string
     problems.push(`${key} is not a setting of this stack: ${guess ? `did you mean human-approval:${guess}?` : `the settings are ${Object.keys(CONFIG_KEYS).join(", ")}.`}`);
   }
   return problems;
-}
-
-/** Reads the `human-approval` namespace; a bad value fails preview and up with a RunError (no stack trace). */
-export function loadStackConfig(given?: pulumi.Config, projectRoot = findProjectRoot(process.cwd())): StackConfig {
-  const config = given ?? new pulumi.Config("human-approval");
-  // Every key the stack sets, to refuse unknown ones; a test that hands in its own config checks only that.
-  const allConfig = given ? {} : pulumi.runtime.allConfig();
-  const raw: RawStackConfig = {};
-  const secrets = new Map<ConfigKey, pulumi.Output<string>>();
-  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
-    if (!SECRET_KEYS.includes(key)) {
-      raw[key] = config.get(key);
-      continue;
-    }
-    // Read secrets only as secrets: their value never passes through a plain string here.
-    const secret = config.getSecret(key);
-    if (secret === undefined) continue;
-    secrets.set(key, secret);
-    raw[key] = "(secret)";
-  }
-  try {
-    const problems: string[] = unknownKeyProblems(Object.keys(allConfig), allConfig);
-    // A secret set without --secret sits in clear in the stack file, where the CLI would not refuse it (an
-    // optional secret cannot be declared in Pulumi.yaml). Values from an ESC environment are not in the file.
-    const inClear = given || !projectRoot ? [] : keysStoredInClear(pulumi.getStack(), [...secrets.keys()].map((key) => `human-approval:${key}`), projectRoot);
-    for (const key of inClear) problems.push(`${key} is stored in clear in the stack file: set it again with pulumi config set --secret ${key} <value>.`);
-    let parsed: StackConfig | undefined;
-    try {
-      parsed = parseStackConfig(raw);
-    } catch (error) {
-      if (!(error instanceof StackConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-    if (problems.length > 0 || !parsed) throw new StackConfigError(problems);
-    if (parsed.signIn === undefined && raw.signInIssuer && secrets.has("signInClientSecret")) {
-      parsed.signIn = { issuer: raw.signInIssuer.trim().replace(/\/+$/, ""), clientId: raw.signInClientId!.trim(), clientSecret: secrets.get("signInClientSecret")! };
-    }
-    if (secrets.has("slackSigningSecret") && secrets.has("slackBotToken")) {
-      parsed.slack = { signingSecret: secrets.get("slackSigningSecret")!, botToken: secrets.get("slackBotToken")! };
-    }
-    return parsed;
-  } catch (error) {
-    if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
-    throw error;
-  }
 }

@@ -42,7 +42,7 @@ describe("benchmarks (they measure; these tests only check that they run)", func
   const benchRun = () => {
     if (run) return run;
     const out = path.join(mkdtempSync(path.join(tmpdir(), "bench-")), "results.json");
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/run.ts", "--quick", "--runs", "2", "--requests", "5", "--sizes", "1,3", "--out", out], { cwd: ROOT, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["-r", "tsx/cjs", "bench/run.ts", "--quick", "--runs", "2", "--requests", "5", "--sizes", "1,3", "--out", out], { cwd: ROOT, encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
     return (run = { stdout: result.stdout, stderr: result.stderr, figures: JSON.parse(readFileSync(out, "utf8")) });
   };

@@ -9,7 +9,7 @@ import { stackNames } from "../../stacks/stackFiles";
 const ROOT = path.resolve(__dirname, "../..");
 const PLANS_DIR = path.join(ROOT, "plans");
 const runPlan = (...args: string[]) =>
-  spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+  spawnSync(process.execPath, ["-r", "tsx/cjs", "scripts/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env } });
 
 describe("credential-free plans (plans/<stack>.yaml)", function () {
   this.timeout(120_000);

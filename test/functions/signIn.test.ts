@@ -546,7 +546,7 @@ describe("sign-in with OpenID Connect (oidc-provider + dynalite + AWS stand-in)"
 
 /** The session cookie name a link expects (cookies.ts), computed as the function does. */
 async function sessionCookieNameFor(linkPath: string): Promise<string> {
-  const { sessionCookieName } = await import("../../functions/decision/signIn/cookies");
+  const { sessionCookieName }: typeof import("../../functions/decision/signIn/cookies") = require("../../functions/decision/signIn/cookies");
   return sessionCookieName(linkPath.split("/").pop()!);
 }
 

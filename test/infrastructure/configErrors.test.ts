@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { closestConfigKey, loadStackConfig, parseStackConfig, StackConfigError, unknownKeyProblems } from "../../stacks/config";
+import { closestConfigKey, parseStackConfig, StackConfigError, unknownKeyProblems } from "../../stacks/config";
+import { loadStackConfig } from "../../stacks/loadStackConfig";
 import { readStackFile, stackFileProblems } from "../../stacks/stackFiles";
 import { errorLines, localDefaultsFromStackFile, UsageError } from "../../local/cliOptions";
 
@@ -109,7 +110,7 @@ describe("config errors", () => {
       // The Pulumi CLI checks types first and stops at the first (validateStackConfigValues): the plan does the same.
       stackFile("cliType", ["config:", "  human-approval:approverEmails: a@example.com, b@example.com", ""].join("\n"));
       stackFile("yamlerror", "config:\n  human-approval:transport: [unclosed\n");
-      const plan = (stack: string) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--check", "--stacks-dir", directory, stack], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+      const plan = (stack: string) => spawnSync(process.execPath, ["-r", "tsx/cjs", "scripts/plan.ts", "--check", "--stacks-dir", directory, stack], { cwd: ROOT, encoding: "utf8", env: { ...process.env } });
 
       const bad = plan("bad");
       assert.equal(bad.status, 2, bad.stderr);
@@ -132,7 +133,7 @@ describe("config errors", () => {
 
     it("npm start prints a dev stack file's problems exactly as npm run plan does, whole: the CLI's check, then every other problem", function () {
       this.timeout(120_000);
-      const planErrors = () => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--check", "--stacks-dir", directory, "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } }).stderr.trimEnd();
+      const planErrors = () => spawnSync(process.execPath, ["-r", "tsx/cjs", "scripts/plan.ts", "--check", "--stacks-dir", directory, "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env } }).stderr.trimEnd();
       // What local/start.ts prints for the same file: the defaults it reads, refused, each line an error.
       const startErrors = () => {
         try {

@@ -182,7 +182,7 @@ describe("sign-in infrastructure (Pulumi mocks)", function () {
           "    secure: v1:c2FsdHNhbHQ=:Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0",
           "",
         ].join("\n"));
-        execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stacks-dir", stacks, "--plans-dir", plans, "signin"], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } });
+        execFileSync(process.execPath, ["-r", "tsx/cjs", "scripts/plan.ts", "--stacks-dir", stacks, "--plans-dir", plans, "signin"], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } });
         const plan = readFileSync(path.join(plans, "signin.yaml"), "utf8");
         assert.ok(!plan.includes("Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0"), "not even the ciphertext");
         assert.match(plan, /type: aws:secretsmanager\/secret:Secret/);

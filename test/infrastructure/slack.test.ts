@@ -168,7 +168,7 @@ describe("Slack infrastructure (Pulumi mocks)", function () {
     });
 
     it("reads both only as Pulumi secrets, never with get", async () => {
-      const { loadStackConfig } = await import("../../stacks/config");
+      const { loadStackConfig }: typeof import("../../stacks/loadStackConfig") = require("../../stacks/loadStackConfig");
       const secrets: Record<string, string> = { slackSigningSecret: SIGNING_SECRET, slackBotToken: BOT_TOKEN };
       const config = {
         get: (key: string) => {

@@ -128,15 +128,15 @@ describe("stack configuration", () => {
   });
 
   it("fails the Pulumi program with a RunError (no stack trace) naming the key", async () => {
-    const pulumi = await import("@pulumi/pulumi");
-    const { loadStackConfig } = await import("../../stacks/config");
+    const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
+    const { loadStackConfig }: typeof import("../../stacks/loadStackConfig") = require("../../stacks/loadStackConfig");
     const config = { get: (key: string) => ({ transport: "smtp", approverEmails: '["a@example.com"]' })[key], getSecret: () => undefined } as unknown as InstanceType<typeof pulumi.Config>;
     assert.throws(() => loadStackConfig(config), (error: Error) => pulumi.RunError.isInstance(error) && /human-approval:transport is "smtp"/.test(error.message));
   });
 
   it("reads the client secret only as a Pulumi secret, never with get", async () => {
-    const pulumi = await import("@pulumi/pulumi");
-    const { loadStackConfig } = await import("../../stacks/config");
+    const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
+    const { loadStackConfig }: typeof import("../../stacks/loadStackConfig") = require("../../stacks/loadStackConfig");
     const values: Record<string, string> = { approverEmails: '["a@example.com"]', signInIssuer: "https://login.example.com", signInClientId: "approvals" };
     const config = {
       get: (key: string) => {

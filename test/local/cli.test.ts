@@ -125,9 +125,9 @@ interface StartResult {
  */
 function runStart(args: string[], options: { initCwd?: string; onOutput?: (stdout: string, child: ChildProcess) => void } = {}): Promise<StartResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts", ...args], {
+    const child = spawn(process.execPath, ["-r", "tsx/cjs", "local/start.ts", ...args], {
       cwd: ROOT,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", INIT_CWD: options.initCwd ?? ROOT },
+      env: { ...process.env, INIT_CWD: options.initCwd ?? ROOT },
     });
     let stdout = "";
     let stderr = "";

@@ -181,7 +181,7 @@ describe("local mode: the stack file's timeout, --host, and the control API", ()
     this.timeout(120_000);
     const minutes = Number(readStackFile("dev")["human-approval:approvalTimeoutMinutes"]);
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts", "--port", "0", "--host", "0.0.0.0"], { cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", INIT_CWD: ROOT } });
+      const child = spawn(process.execPath, ["-r", "tsx/cjs", "local/start.ts", "--port", "0", "--host", "0.0.0.0"], { cwd: ROOT, env: { ...process.env, INIT_CWD: ROOT } });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk) => {
