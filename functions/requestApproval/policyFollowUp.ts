@@ -3,8 +3,9 @@
  * every minute when policies are configured). For each pending request that follows a policy: due escalations
  * ask their backup group (a lifecycle transition, version-conditioned), the asked approvers and the requester
  * are told, and every asked approver not yet emailed (a stage that opened on a vote, a backup group) gets their
- * own link, exactly as the request's first emails. Only this function can make links (the KMS key's policy), so
- * stage openings recorded by the decision function are emailed from here.
+ * own link, exactly as the request's first emails, and, when the stack has Slack, a direct message as the first
+ * asked approvers got. Only this function can make links (the KMS key's policy), so stage openings recorded by
+ * the decision function are emailed (and messaged) from here.
  */
 import { composeEscalationNotice } from "../shared/email";
 import { effectiveState } from "../shared/lifecycle";
@@ -12,8 +13,10 @@ import { describeError } from "../shared/logger";
 import { applyEvent, performEffects, type SettleDependencies } from "../shared/settle";
 import type { ReminderDependencies } from "./reminders";
 import { emailAskedApprovers, linkFor } from "./requestApproval";
+import { askInSlack, type SlackAskDependencies } from "./slackAsk";
 
-export type PolicyFollowUpDependencies = SettleDependencies & Pick<ReminderDependencies, "mac" | "callbackUrl" | "subjectTemplate" | "pendingRequests">;
+export type PolicyFollowUpDependencies = SettleDependencies &
+  Pick<ReminderDependencies, "mac" | "callbackUrl" | "subjectTemplate" | "pendingRequests"> & { slack?: SlackAskDependencies["slack"] };
 
 /** Escalates (and, when that completes every rule, settles and delivers) one request, then emails whoever is asked and not yet emailed. */
 async function followUpOne(deps: PolicyFollowUpDependencies, requestRef: string, now: Date): Promise<number> {
@@ -30,7 +33,11 @@ async function followUpOne(deps: PolicyFollowUpDependencies, requestRef: string,
   }
   const performed = await performEffects(deps, applied.request, applied.step);
   if (effectiveState(performed.request, now) !== "pending") return sent;
-  return sent + (await emailAskedApprovers(deps, performed.request, now, linkFor(deps)));
+  const linkOf = linkFor(deps);
+  sent += await emailAskedApprovers(deps, performed.request, now, linkOf);
+  // Each message is claimed in the record before it is sent: the next run never sends a second one.
+  if (deps.slack) await askInSlack({ ...deps, slack: deps.slack }, performed.request, (approver) => linkOf(performed.request, approver), now);
+  return sent;
 }
 
 export async function followUpPolicies(deps: PolicyFollowUpDependencies): Promise<{ requests: number; emailsSent: number }> {

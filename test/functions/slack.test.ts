@@ -10,6 +10,7 @@ import { DynamoDbRequestStore } from "../../functions/shared/requestStore";
 import { slackFromEnvironment } from "../../functions/shared/slack/environment";
 import { slackSignature } from "../../functions/shared/slack/signature";
 import { SlackStandIn, STAND_IN_TEAM_ID, type SignedInteraction, type StandInSlackMessage } from "../../local/slackStandIn";
+import { parseStackConfig } from "../../stacks/config";
 import { ALL_TRANSPORTS, jsonPost } from "../support/events";
 import { CALLBACK_URL, jsonOf, startHarness, type Harness, type RequestedApproval } from "../support/harness";
 
@@ -118,6 +119,33 @@ describe("Slack: decide in a direct message (dynalite + AWS stand-in + Slack sta
     const deps = { store: new DynamoDbRequestStore(harness.env.TABLE_NAME), logger: createLogger({ service: "test", write: () => undefined }), callbackUrl: CALLBACK_URL, slack: { api: slackFromEnvironment(harness.env)!.api } };
     assert.equal(await askInSlack(deps, stale, async () => "L".repeat(32), harness.clock.now), 0);
     assert.equal(slack.callCount("chat.postMessage"), posted);
+  });
+
+  it("an approval policy's later stage is asked in Slack when it opens (on the reminders' schedule), once, and its Slack vote settles", async () => {
+    const { approvalPolicies } = parseStackConfig({
+      approverEmails: JSON.stringify(STACK.approverEmails),
+      approverGroups: JSON.stringify({ leads: [ANN], release: [BOB, CY] }),
+      approvalPolicies: JSON.stringify({ change: { stages: [{ rules: [{ group: "leads", required: 1 }] }, { rules: [{ group: "release", required: 1 }] }] } }),
+    });
+    harness.configure({ ...STACK, approvalPolicies });
+    const approval = await ask({ policy: "change", requestedBy: DEE });
+    assert.deepEqual(Object.keys(approval.links), [ANN], "stage 1 only");
+    assert.equal(slack.messagesFor(BOB).filter((message) => JSON.stringify(message.postedBlocks).includes(approval.requestRef)).length, 0, "stage 2 is not asked yet");
+    assert.equal(jsonOf(await harness.call("httpApi", slack.interaction(messageOf(ANN, approval), "approve"))).ok, true);
+    assert.equal(approval.receivedOutput(), undefined, "stage 2 still to approve");
+
+    await harness.remind();
+    const stageTwo = messageOf(BOB, approval);
+    assert.ok(buttonsIn(stageTwo), "BOB, asked by stage 2, has the buttons");
+    assert.deepEqual((await harness.stored(approval.requestRef)).slackMessages?.map(({ approver, unreached }) => [approver, unreached !== undefined]).sort(), [[ANN, false], [BOB, false], [CY, true]], "CY, not in Slack, has the email");
+    const posted = slack.callCount("chat.postMessage");
+    await harness.remind();
+    assert.equal(slack.callCount("chat.postMessage"), posted, "the next run sends no second message");
+
+    assert.equal(jsonOf(await harness.call("restApi", slack.interaction(stageTwo, "approve"))).ok, true);
+    const output = await approval.received;
+    assert.equal(output.decision, "approved");
+    assert.deepEqual(output.approvals.map(({ approver, channel }) => [approver, channel]), [[ANN, "slack"], [BOB, "slack"]]);
   });
 
   for (const transport of ALL_TRANSPORTS) {
