@@ -48,6 +48,10 @@ describe("an installed package needs only its dependencies", () => {
     assert.deepEqual(missing(loaded), [], "development dependencies the installed bin would need");
   });
 
+  it("the CLI and the local mode start without loading the Pulumi SDK (about 770 modules at each start)", () => {
+    for (const entry of ["cli/main.ts", "local/start.ts"]) assert.ok(!packagesLoadedBy(entry).has("@pulumi/pulumi"), `${entry} loads @pulumi/pulumi`);
+  });
+
   it("the component entry (package.json main) and the functions it bundles during pulumi up load only runtime dependencies", () => {
     const loaded = new Set([manifest.main, "functions/requestApproval/index.ts", "functions/decision/index.ts"].flatMap((entry) => [...packagesLoadedBy(entry)]));
     for (const seen of ["@pulumi/aws", "esbuild", "oauth4webapi"]) assert.ok(loaded.has(seen), `the check sees ${seen}`);
