@@ -6,34 +6,10 @@ import { ACCOUNT, archiveText, declaredUnder, settled, useMocks, valueOf, type D
 import { assertLeastPrivilege } from "../support/leastPrivilege";
 
 import { HumanApprovalWorkflow } from "../../components/humanApprovalWorkflow";
+import { RESOURCE_TYPES } from "../support/resourceTypes";
 const validateAsl: (definition: unknown) => { isValid: boolean } = require("asl-validator");
 
-const T = {
-  function: "aws:lambda/function:Function",
-  functionUrl: "aws:lambda/functionUrl:FunctionUrl",
-  permission: "aws:lambda/permission:Permission",
-  restApi: "aws:apigateway/restApi:RestApi",
-  restResource: "aws:apigateway/resource:Resource",
-  restMethod: "aws:apigateway/method:Method",
-  restIntegration: "aws:apigateway/integration:Integration",
-  restDeployment: "aws:apigateway/deployment:Deployment",
-  restStage: "aws:apigateway/stage:Stage",
-  restMethodSettings: "aws:apigateway/methodSettings:MethodSettings",
-  restAccount: "aws:apigateway/account:Account",
-  httpApi: "aws:apigatewayv2/api:Api",
-  httpIntegration: "aws:apigatewayv2/integration:Integration",
-  httpRoute: "aws:apigatewayv2/route:Route",
-  httpStage: "aws:apigatewayv2/stage:Stage",
-  topic: "aws:sns/topic:Topic",
-  subscription: "aws:sns/topicSubscription:TopicSubscription",
-  table: "aws:dynamodb/table:Table",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  role: "aws:iam/role:Role",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  stateMachine: "aws:sfn/stateMachine:StateMachine",
-  kmsKey: "aws:kms/key:Key",
-  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
-};
+const T = RESOURCE_TYPES;
 const TRANSPORT_TYPES: Record<Transport, string[]> = {
   restApi: [T.restApi, T.restResource, T.restMethod, T.restIntegration, T.restDeployment, T.restStage, T.restMethodSettings],
   httpApi: [T.httpApi, T.httpIntegration, T.httpRoute, T.httpStage],

@@ -10,23 +10,10 @@ import type { Transport } from "../../functions/decision/httpEvent";
 import { renderInventory } from "../../scripts/planInventory";
 import { assertLeastPrivilege } from "../support/leastPrivilege";
 import { declaredUnder, settled, useMocks, valueOf, type DeclaredResource } from "../support/pulumiMocks";
+import { RESOURCE_TYPES } from "../support/resourceTypes";
 
 /** Issue 10's infrastructure under Pulumi mocks: the client secret in Secrets Manager, the IAM to read it, the routes per transport. */
-const T = {
-  secret: "aws:secretsmanager/secret:Secret",
-  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
-  function: "aws:lambda/function:Function",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  permission: "aws:lambda/permission:Permission",
-  restApi: "aws:apigateway/restApi:RestApi",
-  restResource: "aws:apigateway/resource:Resource",
-  restMethod: "aws:apigateway/method:Method",
-  restIntegration: "aws:apigateway/integration:Integration",
-  restDeployment: "aws:apigateway/deployment:Deployment",
-  httpApi: "aws:apigatewayv2/api:Api",
-  httpRoute: "aws:apigatewayv2/route:Route",
-  functionUrl: "aws:lambda/functionUrl:FunctionUrl",
-};
+const T = RESOURCE_TYPES;
 const CLIENT_SECRET = "client-secret-that-must-never-show-0123";
 const ISSUER = "https://login.example.com/realms/ops";
 const TRANSPORTS: Transport[] = ["restApi", "httpApi", "functionUrl"];

@@ -6,25 +6,13 @@ import { parseStackConfig, StackConfigError, type RawStackConfig } from "../../s
 import { renderInventory } from "../../scripts/planInventory";
 import { assertLeastPrivilege } from "../support/leastPrivilege";
 import { declaredUnder, settled, useMocks, valueOf, type DeclaredResource } from "../support/pulumiMocks";
+import { ALL_TRANSPORTS } from "../support/events";
+import { RESOURCE_TYPES } from "../support/resourceTypes";
 
 /** Issue 22's infrastructure under Pulumi mocks: opt-in only, the two secrets in Secrets Manager, both roles may read that one secret, the route on every transport. */
-const T = {
-  secret: "aws:secretsmanager/secret:Secret",
-  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
-  function: "aws:lambda/function:Function",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  permission: "aws:lambda/permission:Permission",
-  restApi: "aws:apigateway/restApi:RestApi",
-  restResource: "aws:apigateway/resource:Resource",
-  restMethod: "aws:apigateway/method:Method",
-  restIntegration: "aws:apigateway/integration:Integration",
-  httpApi: "aws:apigatewayv2/api:Api",
-  httpRoute: "aws:apigatewayv2/route:Route",
-  functionUrl: "aws:lambda/functionUrl:FunctionUrl",
-};
+const T = RESOURCE_TYPES;
 const SIGNING_SECRET = "signing-secret-that-must-never-show-42";
 const BOT_TOKEN = "xoxb-bot-token-that-must-never-show-42";
-const TRANSPORTS: Transport[] = ["restApi", "httpApi", "functionUrl"];
 const base = { approverEmails: ["ops@example.com"], approvalTimeoutMinutes: 60, logRetentionDays: 14, auditRetentionDays: 30 };
 
 interface Deployed {
@@ -53,13 +41,13 @@ describe("Slack infrastructure (Pulumi mocks)", function () {
   const off = {} as Record<Transport, Deployed>;
   before(async () => {
     useMocks("test");
-    for (const transport of TRANSPORTS) {
+    for (const transport of ALL_TRANSPORTS) {
       on[transport] = await deploy(transport, true);
       off[transport] = await deploy(transport, false);
     }
   });
 
-  for (const transport of TRANSPORTS) {
+  for (const transport of ALL_TRANSPORTS) {
     describe(`over ${transport}`, () => {
       it("stores the signing secret and the bot token in one Secrets Manager secret, as a Pulumi secret", () => {
         const stack = on[transport];
